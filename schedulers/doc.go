@@ -1,0 +1,62 @@
+// Package schedulers runs each job on the ticks of its schedule, on exactly
+// one node per tick, by the lease protocol written here once, above the
+// store.Store interface.
+//
+// # Protocol
+//
+// Each job has one lease record: holder, term (the fencing token, +1 on
+// every change of holder), the latest claimed tick, a TTL and a version. At
+// tick s a node makes one atomic store call, Claim, which refuses if the
+// record's tick is at or after s (the tick is taken) or if another holder's
+// lease has not lapsed; otherwise it records this node as holder and s as
+// taken, and only then does the node log "Running" and start the job.
+//
+// The holder keeps the lease between ticks, until its next tick plus Grace,
+// and claims each tick directly. Other nodes read the record once per tick,
+// FollowerDelay after it, and sit out. If the holder has not claimed the
+// tick and its lease lapses before the following tick, they wait for the
+// lapse and claim then: a dead holder's tick runs late, not never.
+//
+// While a run lasts, the holder renews the lease (TTL LeaseDuration) at least
+// every RetryPeriod. If it cannot renew, it cancels the run's context at
+// RenewDeadline/LeaseDuration of the granted TTL after sending its last
+// successful write, which leaves the job the rest of the lease to stop before
+// any peer can take over. A tick that comes while the previous run still
+// runs is recorded as taken, logged "Skipped" and run by no one (Forbid).
+// On shutdown a node stops claiming, lets its run finish (ShutdownTimeout),
+// and releases the lease, so a peer claims the next tick on time.
+//
+// # Time
+//
+// Lapse is judged by observed time, as client-go's leader election does: a
+// node treats another holder's lease as lapsed only after it has seen the
+// same record version, unchanged, for longer than the record's TTL, on its
+// own clock; the holder trusts its lease only for a fraction of that TTL
+// counted from before it sent the write. Offsets between the clocks of the
+// nodes and the store therefore never enter the judgement; only the rate at
+// which clocks run does (an assumption: they drift apart by far less than
+// LeaseDuration-RenewDeadline over one lease). Tick times come from each
+// node's wall clock; skew makes a node try a tick early or late, never twice,
+// because the store refuses any tick at or before the recorded one.
+//
+// # Guarantees
+//
+//   - A tick runs at most once: a run starts only after the store recorded
+//     the claim, and the store refuses a tick already taken.
+//   - Runs of one job on different nodes do not overlap, provided a job
+//     returns within LeaseDuration-RenewDeadline of its context ending.
+//     For writes that must hold even then, the run's context carries the
+//     fencing token (jobs.TokenFrom).
+//   - On a graceful shutdown no tick is lost: the lease is released before
+//     the process exits.
+//   - A holder that dies costs its ticks until its lease lapses: Grace past
+//     the next tick between runs, LeaseDuration during a run.
+//
+// # Not promised
+//
+// A tick can be lost, never doubled: when the store is unreachable until the
+// following tick, when a claim is confirmed too late to run safely, or when
+// every other node started after the dead holder's last write (a node that
+// has just started waits a whole TTL). A tick is not retried after its
+// following tick has come. Nodes must share the schedule of a job.
+package schedulers

@@ -1,0 +1,30 @@
+package schedulers
+
+import "time"
+
+// Reasons a tick is not run here, as passed to Observer.Skipped.
+const (
+	SkipSatOut  = "sat out" // another node ran it, or holds the lease
+	SkipOverlap = "overlap" // the previous run still ran (policy Forbid)
+	SkipMissed  = "missed"  // reserved: a tick no node ran
+)
+
+// Observer is told what schedulers do, for metrics. Calls must be quick and
+// must not block; they may come from several goroutines.
+type Observer interface {
+	Started(job string, lag time.Duration)
+	Finished(job string, d time.Duration, err error)
+	Skipped(job, reason string)
+	Leading(job string, leading bool)
+	LeaseLost(job string)
+	StoreCall(job, op string, d time.Duration, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Started(string, time.Duration)                  {}
+func (nopObserver) Finished(string, time.Duration, error)          {}
+func (nopObserver) Skipped(string, string)                         {}
+func (nopObserver) Leading(string, bool)                           {}
+func (nopObserver) LeaseLost(string)                               {}
+func (nopObserver) StoreCall(string, string, time.Duration, error) {}

@@ -1,0 +1,58 @@
+package schedulers
+
+import "time"
+
+// RunRecord describes a run of the job on this node.
+type RunRecord struct {
+	Tick     time.Time     `json:"tick"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"-"`
+	// DurationText is Duration as Go prints it ("1.5s"), for JSON.
+	DurationText string `json:"duration"`
+	Error        string `json:"error,omitempty"`
+}
+
+// Status is what this node knows of one job, for /jobs and the status page.
+type Status struct {
+	Job      string    `json:"job"`
+	Schedule string    `json:"schedule"`
+	NextTick time.Time `json:"next_tick"`
+	// Leader is the node named by the lease as last seen here; empty when
+	// the lease is released or was never claimed.
+	Leader string `json:"leader"`
+	Term   int64  `json:"term"`
+	// LastTick is the latest tick claimed by any node, as last seen here.
+	LastTick time.Time `json:"last_tick,omitzero"`
+	// LeaseExpires is the holder's own reckoning of its lease's end.
+	LeaseExpires time.Time `json:"lease_expires,omitzero"`
+	// Leading is true when this node holds the lease and trusts its hold.
+	Leading bool       `json:"leading"`
+	Running bool       `json:"running"`
+	LastRun *RunRecord `json:"last_run"`
+}
+
+// Status returns a snapshot of what this node knows of the job.
+func (s *Scheduler) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Status{
+		Job:          s.job.Name,
+		Schedule:     s.cfg.Spec,
+		NextTick:     s.next,
+		Leader:       s.known.Node,
+		Term:         s.known.Term,
+		LastTick:     s.known.Tick,
+		LeaseExpires: s.known.Expires,
+		Leading:      s.known.Holder == s.id.Holder && s.clk.Now().Before(s.trustedUntilLocked()),
+		Running:      s.run != nil,
+	}
+	if s.last != nil {
+		r := *s.last
+		r.DurationText = r.Duration.String()
+		st.LastRun = &r
+	}
+	return st
+}
+
+// Name is the job's name.
+func (s *Scheduler) Name() string { return s.job.Name }

@@ -1,0 +1,87 @@
+package schedulers
+
+import (
+	"fmt"
+	"time"
+)
+
+// Timing tunes the lease protocol. Its defaults suit ticks of a second and
+// up. Validate reports the first broken invariant.
+type Timing struct {
+	// LeaseDuration is how long a renewal made while a run lasts lets the
+	// holder keep the lease: a follower takes the lease over only after it
+	// has seen the record unchanged for this long by its own clock.
+	// Default 15s. Invariant: greater than RenewDeadline.
+	LeaseDuration time.Duration
+	// RenewDeadline is how long after sending its last successful write the
+	// holder still trusts a LeaseDuration lease; past it, the run's context
+	// is cancelled. The gap LeaseDuration-RenewDeadline is the time a
+	// cancelled job has to stop before a peer may take over. For a shorter
+	// lease (a claim held until the next tick) the same fraction applies.
+	// Default 10s. Invariant: greater than RetryPeriod and StoreTimeout.
+	RenewDeadline time.Duration
+	// RetryPeriod is the longest wait between two renewals while a run
+	// lasts, and the cap of the backoff between failed store calls.
+	// Default 2s. Invariant: positive.
+	RetryPeriod time.Duration
+	// Grace is how long past its next tick the holder keeps the lease
+	// between runs. It bounds how late a peer runs the tick of a holder that
+	// died (the lease lapses Grace after that tick), and must cover the
+	// holder's lateness in claiming (store latency, scheduling delay).
+	// Default 500ms. Invariant: greater than FollowerDelay.
+	Grace time.Duration
+	// FollowerDelay is how long after a tick a node that does not hold the
+	// lease first reads it, so that the holder's claim is usually stored
+	// already and sitting out costs one read. Default 50ms. Invariant: >= 0.
+	FollowerDelay time.Duration
+	// StoreTimeout bounds every store call. Default 5s. Invariant: positive
+	// and less than RenewDeadline, so a hung store cannot make a holder run
+	// past its lease.
+	StoreTimeout time.Duration
+	// ShutdownTimeout is how long a run may go on after shutdown begins
+	// before its context is cancelled. Default 25s. Invariant: >= 0.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultTiming returns the defaults documented on Timing.
+func DefaultTiming() Timing {
+	return Timing{
+		LeaseDuration:   15 * time.Second,
+		RenewDeadline:   10 * time.Second,
+		RetryPeriod:     2 * time.Second,
+		Grace:           500 * time.Millisecond,
+		FollowerDelay:   50 * time.Millisecond,
+		StoreTimeout:    5 * time.Second,
+		ShutdownTimeout: 25 * time.Second,
+	}
+}
+
+// Validate checks the invariants documented on each field. Its messages name
+// the fields; package config maps them to variables.
+func (t Timing) Validate() error {
+	switch {
+	case t.RetryPeriod <= 0:
+		return fmt.Errorf("RetryPeriod %s must be positive", t.RetryPeriod)
+	case t.StoreTimeout <= 0:
+		return fmt.Errorf("StoreTimeout %s must be positive", t.StoreTimeout)
+	case t.RenewDeadline <= t.RetryPeriod:
+		return fmt.Errorf("RenewDeadline %s must be greater than RetryPeriod %s", t.RenewDeadline, t.RetryPeriod)
+	case t.RenewDeadline <= t.StoreTimeout:
+		return fmt.Errorf("RenewDeadline %s must be greater than StoreTimeout %s", t.RenewDeadline, t.StoreTimeout)
+	case t.LeaseDuration <= t.RenewDeadline:
+		return fmt.Errorf("LeaseDuration %s must be greater than RenewDeadline %s", t.LeaseDuration, t.RenewDeadline)
+	case t.FollowerDelay < 0:
+		return fmt.Errorf("FollowerDelay %s must not be negative", t.FollowerDelay)
+	case t.Grace <= t.FollowerDelay:
+		return fmt.Errorf("Grace %s must be greater than FollowerDelay %s", t.Grace, t.FollowerDelay)
+	case t.ShutdownTimeout < 0:
+		return fmt.Errorf("ShutdownTimeout %s must not be negative", t.ShutdownTimeout)
+	}
+	return nil
+}
+
+// trusted is how long after sending a write that granted ttl the holder may
+// still act on it: the RenewDeadline/LeaseDuration fraction of ttl.
+func (t Timing) trusted(ttl time.Duration) time.Duration {
+	return time.Duration(float64(ttl) * float64(t.RenewDeadline) / float64(t.LeaseDuration))
+}

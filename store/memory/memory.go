@@ -1,0 +1,75 @@
+// Package memory is the embedded lease store: a map behind a mutex. It is
+// atomic within one process and shares nothing with other processes, so it
+// suits a single replica, tests and benchmarks, not a replicated service.
+package memory
+
+import (
+	"context"
+	"sync"
+
+	"go-leader-election/store"
+)
+
+// Store is an in-process store.Store. The zero value is not usable; call New.
+type Store struct {
+	mu     sync.Mutex
+	leases map[string]store.Lease
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{leases: make(map[string]store.Lease)} }
+
+var _ store.Store = (*Store)(nil)
+
+// Get implements store.Store.
+func (s *Store) Get(_ context.Context, job string) (store.Lease, error) {
+	s.mu.Lock()
+	l, ok := s.leases[job]
+	s.mu.Unlock()
+	if !ok {
+		return store.Lease{}, store.ErrNotFound
+	}
+	return l, nil
+}
+
+// Claim implements store.Store.
+func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.Lease, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.leases[req.Job]
+	next, err := req.Apply(cur, ok)
+	if err == nil {
+		s.leases[req.Job] = next
+	}
+	return next, err
+}
+
+// Renew implements store.Store.
+func (s *Store) Renew(_ context.Context, req store.RenewRequest) (store.Lease, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.leases[req.Job]
+	next, err := req.Apply(cur, ok)
+	if err == nil {
+		s.leases[req.Job] = next
+	}
+	return next, err
+}
+
+// Release implements store.Store.
+func (s *Store) Release(_ context.Context, job, holder string, term int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.leases[job]
+	next, err := store.ReleaseApply(cur, ok, holder, term)
+	if err == nil {
+		s.leases[job] = next
+	}
+	return err
+}
+
+// Ping implements store.Store; the embedded store always answers.
+func (s *Store) Ping(context.Context) error { return nil }
+
+// Close implements store.Store.
+func (s *Store) Close() error { return nil }

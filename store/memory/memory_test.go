@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"go-leader-election/store"
+	"go-leader-election/store/memory"
+	"go-leader-election/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) store.Store { return memory.New() })
+}

@@ -1,0 +1,53 @@
+package store
+
+import "time"
+
+// Apply computes, from the record as it stands (cur, with exists false when
+// there is none), the record a Claim writes. Backends call it inside their
+// atomic section so that every backend applies exactly the same rules.
+func (req ClaimRequest) Apply(cur Lease, exists bool) (Lease, error) {
+	if exists {
+		if !cur.Tick.Before(req.Tick) {
+			return cur, ErrTickTaken
+		}
+		if cur.Held() && cur.Holder != req.Holder && cur.Version != req.Lapsed {
+			return cur, ErrHeld
+		}
+	}
+	next := cur
+	next.Job = req.Job
+	if !exists || cur.Holder != req.Holder {
+		next.Term = cur.Term + 1
+	}
+	next.Holder, next.Node = req.Holder, req.Node
+	next.Tick = req.Tick
+	next.TTL = req.TTL
+	next.Expires = req.Now.Add(req.TTL)
+	next.Version = cur.Version + 1
+	return next, nil
+}
+
+// Apply computes the record a Renew writes, or ErrNotHolder.
+func (req RenewRequest) Apply(cur Lease, exists bool) (Lease, error) {
+	if !exists || cur.Holder != req.Holder || cur.Term != req.Term {
+		return cur, ErrNotHolder
+	}
+	next := cur
+	next.TTL = req.TTL
+	next.Expires = req.Now.Add(req.TTL)
+	next.Version++
+	return next, nil
+}
+
+// ReleaseApply computes the record a Release writes, or ErrNotHolder.
+func ReleaseApply(cur Lease, exists bool, holder string, term int64) (Lease, error) {
+	if !exists || cur.Holder != holder || cur.Term != term {
+		return cur, ErrNotHolder
+	}
+	next := cur
+	next.Holder, next.Node = "", ""
+	next.TTL = 0
+	next.Expires = time.Time{}
+	next.Version++
+	return next, nil
+}
