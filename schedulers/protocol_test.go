@@ -123,10 +123,10 @@ func TestReleaseOnShutdownHandsOverTheNextTickOnTime(t *testing.T) {
 		c := newCluster(t, "@every 1s", 200*time.Millisecond)
 		t0 := time.Now()
 		a := c.start("a", 0)
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(1500 * time.Millisecond) // a claims tick 1 alone, and leads
 		c.start("b", 0)
-		time.Sleep(5*time.Second + 100*time.Millisecond) // a runs 1..5; tick 5 is running
-		a.stop()                                         // waits for the run, releases
+		time.Sleep(3600 * time.Millisecond) // a runs 2..5; tick 5 is running
+		a.stop()                            // waits for the run, releases
 		time.Sleep(5 * time.Second)
 		c.stopAll()
 		runs := c.checkRuns(t0.Add(time.Second), t0.Add(10*time.Second), time.Second)

@@ -1,0 +1,24 @@
+// Command go-leader-election runs scheduled jobs on replicated services: every
+// tick of every job runs once, on one replica, by leases in a shared store.
+// See README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal now takes the default action: exit at once
+	}()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "go-leader-election:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/pkg/namesgenerator"
+	"github.com/rs/zerolog"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"go-leader-election/clock"
+	"go-leader-election/config"
+	"go-leader-election/jobs"
+	"go-leader-election/logging"
+	"go-leader-election/schedulers"
+	"go-leader-election/server"
+	"go-leader-election/store"
+	"go-leader-election/store/datastore"
+	"go-leader-election/store/datastore/emulator"
+	"go-leader-election/store/memory"
+)
+
+// run is the whole daemon. args are the command line (args[0] the program);
+// "emulator" as the first argument runs the Datastore emulator instead. It
+// returns when ctx ends and every job has stopped and released its lease.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "emulator" {
+		return emulator.Main(ctx, args[2:], stdout, stderr)
+	}
+	if len(args) > 1 {
+		return fmt.Errorf("unknown command %q (the only one is \"emulator\"; configure the daemon with environment variables)", args[1])
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	out := logging.NewSyncWriter(stdout)
+	base := logging.New(out, cfg.LogFormat, cfg.Stage) // schedulers add job and node
+	node := cfg.NodeName
+	if node == "" {
+		node = namesgenerator.GetRandomName(0)
+	}
+	id := schedulers.NewIdentity(node)
+	log := base.With().Str("node", node).Logger()
+	clk := clock.Offset(clock.Real{}, cfg.ClockOffset)
+	if cfg.ClockOffset != 0 {
+		log.Warn().Str("offset", cfg.ClockOffset.String()).Msg("CLOCK_OFFSET shifts this node's clock: a test setting")
+	}
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", id.Holder).Msg("Store selected")
+
+	health := &schedulers.Health{}
+	var scheds []*schedulers.Scheduler
+	for _, j := range jobs.Registry(withOut(cfg.Jobs, out)) {
+		s := cfg.Schedules[j.Name]
+		scheds = append(scheds, schedulers.New(schedulers.Config{
+			Job: j, Spec: s.Spec, Schedule: s.Schedule, Store: st, Clock: clk,
+			Identity: id, Timing: cfg.Timing, Log: base, Health: health,
+		}))
+	}
+
+	started := time.Now()
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("APP_PORT: listen on port %d: %w", cfg.Port, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	srv := &http.Server{
+		Handler: server.New(server.Options{
+			Node: node, Store: cfg.Store,
+			Jobs: func() []schedulers.Status {
+				out := make([]schedulers.Status, len(scheds))
+				for i, s := range scheds {
+					out[i] = s.Status()
+				}
+				return out
+			},
+			Ready: func(ctx context.Context) error {
+				if err := st.Ping(ctx); err != nil {
+					return err
+				}
+				return health.Err()
+			},
+			ReadyTimeout: min(cfg.Timing.StoreTimeout, 2*time.Second),
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info().Int("port", port).Str("started_in", time.Since(started).String()).
+		Msg(fmt.Sprintf("Listening on port %d", port))
+
+	var wg sync.WaitGroup
+	for _, s := range scheds {
+		wg.Go(func() { s.Run(ctx) })
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		log.Error().Err(err).Msg("HTTP server failed; shutting down")
+	}
+	log.Info().Str("shutdown_timeout", cfg.Timing.ShutdownTimeout.String()).Msg("Shutting down: no new runs; waiting for running jobs")
+	// Schedulers stop on ctx; if the HTTP server failed first they need it
+	// ended too. Nothing more is claimed either way.
+	wg.Wait()
+	shutdownHTTP(srv, log)
+	log.Info().Msg("Stopped")
+	return nil
+}
+
+func withOut(s jobs.Settings, out io.Writer) jobs.Settings {
+	s.Out = out
+	return s
+}
+
+func shutdownHTTP(srv *http.Server, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn().Err(err).Msg("HTTP server did not stop cleanly")
+	}
+}
+
+// openStore builds the configured lease store.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Store == config.StoreMemory {
+		return memory.New(), nil
+	}
+	d := cfg.Datastore
+	var opts []option.ClientOption
+	if d.EmulatorHost != "" {
+		// Passed explicitly rather than left to the client library's own
+		// reading of the process environment, so run sees only getenv.
+		opts = append(opts, option.WithEndpoint(d.EmulatorHost), option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	st, err := datastore.New(ctx, datastore.Config{
+		Project: d.Project, Database: d.Database, Namespace: d.Namespace, Kind: d.Kind,
+		Timeout: cfg.Timing.StoreTimeout, ClientOptions: opts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("STORE=datastore: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go-leader-election/server"
+)
+
+// lines is a stdout that hands each written line to the test.
+type lines struct {
+	w  *io.PipeWriter
+	ch chan string
+}
+
+func newLines() *lines {
+	r, w := io.Pipe()
+	l := &lines{w: w, ch: make(chan string, 1024)}
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			l.ch <- sc.Text()
+		}
+		close(l.ch)
+	}()
+	return l
+}
+
+func (l *lines) Write(p []byte) (int, error) { return l.w.Write(p) }
+
+type event struct {
+	Message string `json:"message"`
+	Job     string `json:"job"`
+	Node    string `json:"node"`
+	Tick    string `json:"tick"`
+	Term    int64  `json:"term"`
+	Port    int    `json:"port"`
+}
+
+// waitFor reads lines until one satisfies ok, or the test's time runs out.
+func (l *lines) waitFor(t *testing.T, what string, ok func(line string, ev event) bool) event {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, open := <-l.ch:
+			if !open {
+				t.Fatalf("output ended before %s", what)
+			}
+			var ev event
+			_ = json.Unmarshal([]byte(line), &ev)
+			if ok(line, ev) {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s within 30s", what)
+		}
+	}
+}
+
+func TestRunServesRunsAndStopsCleanly(t *testing.T) {
+	env := map[string]string{
+		"APP_PORT": "0", "LOG_FORMAT": "json", "NODE_NAME": "solo",
+		"GO_PREACHER_SCHEDULE": "@every 1s", "SCALA_PREACHER_SCHEDULE": "@every 1s", "PREACHER_TIMES": "1",
+	}
+	out := newLines()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"go-leader-election"}, func(k string) string { return env[k] }, out, io.Discard)
+	}()
+
+	listening := out.waitFor(t, "Listening event", func(_ string, ev event) bool { return ev.Port != 0 })
+	base := "http://127.0.0.1:" + strconv.Itoa(listening.Port)
+	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/healthz: %v %v", resp, err)
+	}
+	running := out.waitFor(t, "Running event", func(_ string, ev event) bool { return ev.Message == "Running" })
+	if running.Node != "solo" || running.Job == "" || running.Term != 1 {
+		t.Fatalf("Running event %+v, want node solo, a job, term 1", running)
+	}
+	if _, err := time.Parse(time.RFC3339, running.Tick); err != nil {
+		t.Fatalf("Running tick %q is not RFC 3339: %v", running.Tick, err)
+	}
+	out.waitFor(t, "a sermon", func(line string, _ event) bool {
+		return line == "Go is the best modern programming language" || line == "Scala is the most exciting language on the JVM"
+	})
+	out.waitFor(t, "Finished event", func(_ string, ev event) bool { return ev.Message == "Finished" })
+
+	if resp, err := http.Get(base + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/readyz: %v %v", resp, err)
+	}
+	resp, err := http.Get(base + "/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs server.JobsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	names := []string{}
+	for _, j := range jobs.Jobs {
+		names = append(names, j.Job)
+		if j.Job == running.Job && (j.Leader != "solo" || !j.Leading && j.Term == 0) {
+			t.Errorf("/jobs %s: %+v, want leader solo", j.Job, j)
+		}
+	}
+	if strings.Join(names, ",") != "go_preacher,scala_preacher" {
+		t.Errorf("/jobs lists %v, want both preachers", names)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after cancel, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return within 30s of cancel")
+	}
+}
+
+func TestRunRejectsBadConfigurationBeforeStarting(t *testing.T) {
+	for _, tc := range []struct{ key, value, want string }{
+		{"GO_PREACHER_SCHEDULE", "every tuesday-ish", "go_preacher"},
+		{"APP_PORT", "abc", "APP_PORT"},
+		{"STORE", "etcd", "STORE"},
+	} {
+		env := map[string]string{tc.key: tc.value, "APP_PORT": "0"}
+		if tc.key == "APP_PORT" {
+			env["APP_PORT"] = tc.value
+		}
+		err := run(context.Background(), []string{"x"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.value) {
+			t.Errorf("%s=%q: run returned %v, want an error naming %s and the value", tc.key, tc.value, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+// Package server is the daemon's HTTP interface: liveness and readiness
+// probes and the read-only /jobs view of what this node knows. It changes
+// nothing: no endpoint claims, releases or runs a job.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"go-leader-election/schedulers"
+)
+
+// Options is what the handler shows.
+type Options struct {
+	// Node is this replica's name.
+	Node string
+	// Store names the lease store in use.
+	Store string
+	// Jobs returns the status of every job on this node.
+	Jobs func() []schedulers.Status
+	// Ready reports whether the store answers; nil error means ready.
+	Ready func(ctx context.Context) error
+	// ReadyTimeout bounds a readiness check.
+	ReadyTimeout time.Duration
+	// Extra handlers (metrics, status page) by pattern.
+	Extra map[string]http.Handler
+}
+
+// JobsResponse is the body of GET /jobs.
+type JobsResponse struct {
+	Node  string              `json:"node"`
+	Store string              `json:"store"`
+	Jobs  []schedulers.Status `json:"jobs"`
+}
+
+// New returns the handler.
+func New(o Options) http.Handler {
+	mux := http.NewServeMux()
+	live := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	}
+	ready := func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), o.ReadyTimeout)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := o.Ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	}
+	mux.HandleFunc("GET /healthz", live)
+	mux.HandleFunc("GET /.well-known/live", live)
+	mux.HandleFunc("GET /readyz", ready)
+	mux.HandleFunc("GET /.well-known/ready", ready)
+	mux.HandleFunc("GET /jobs", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(JobsResponse{Node: o.Node, Store: o.Store, Jobs: o.Jobs()})
+	})
+	for pattern, h := range o.Extra {
+		mux.Handle(pattern, h)
+	}
+	return mux
+}
