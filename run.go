@@ -21,6 +21,7 @@ import (
 	"go-leader-election/config"
 	"go-leader-election/jobs"
 	"go-leader-election/logging"
+	"go-leader-election/metrics"
 	"go-leader-election/schedulers"
 	"go-leader-election/server"
 	"go-leader-election/store"
@@ -65,11 +66,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	health := &schedulers.Health{}
 	var scheds []*schedulers.Scheduler
+	statuses := func() []schedulers.Status {
+		out := make([]schedulers.Status, len(scheds))
+		for i, s := range scheds {
+			out[i] = s.Status()
+		}
+		return out
+	}
+	m := metrics.New(statuses)
+	if ds, ok := st.(*datastore.Store); ok {
+		m.UseRPCCounter()
+		ds.Calls().SetObserver(m.ObserveRPC)
+	}
 	for _, j := range jobs.Registry(withOut(cfg.Jobs, out)) {
 		s := cfg.Schedules[j.Name]
+		m.AddJob(j.Name)
 		scheds = append(scheds, schedulers.New(schedulers.Config{
 			Job: j, Spec: s.Spec, Schedule: s.Schedule, Store: st, Clock: clk,
-			Identity: id, Timing: cfg.Timing, Log: base, Health: health,
+			Identity: id, Timing: cfg.Timing, Log: base, Health: health, Observer: m,
 		}))
 	}
 
@@ -82,13 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{
 		Handler: server.New(server.Options{
 			Node: node, Store: cfg.Store,
-			Jobs: func() []schedulers.Status {
-				out := make([]schedulers.Status, len(scheds))
-				for i, s := range scheds {
-					out[i] = s.Status()
-				}
-				return out
-			},
+			Jobs: statuses,
 			Ready: func(ctx context.Context) error {
 				if err := st.Ping(ctx); err != nil {
 					return err
@@ -96,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return health.Err()
 			},
 			ReadyTimeout: min(cfg.Timing.StoreTimeout, 2*time.Second),
+			Extra:        map[string]http.Handler{"GET /metrics": m.Handler()},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}

@@ -117,6 +117,27 @@ func TestRunServesRunsAndStopsCleanly(t *testing.T) {
 		t.Errorf("/jobs lists %v, want both preachers", names)
 	}
 
+	body := get(t, base+"/metrics")
+	for series, min := range map[string]float64{
+		`scheduler_runs_total{job="` + running.Job + `",result="ok"}`:     1,
+		`scheduler_leader{job="` + running.Job + `"}`:                     1,
+		`scheduler_skipped_total{job="go_preacher",reason="sat out"}`:     0,
+		`scheduler_skipped_total{job="go_preacher",reason="overlap"}`:     0,
+		`scheduler_skipped_total{job="go_preacher",reason="missed"}`:      0,
+		`scheduler_tick_lag_seconds_count{job="` + running.Job + `"}`:     1,
+		`scheduler_run_duration_seconds_count{job="` + running.Job + `"}`: 1,
+		`scheduler_lease_lost_total{job="go_preacher"}`:                   0,
+		`store_requests_total{code="OK",method="claim"}`:                  1,
+		`store_request_duration_seconds_count{method="claim"}`:            1,
+		`go_goroutines`:                 1,
+		`process_resident_memory_bytes`: 1,
+	} {
+		v, ok := metricValue(body, series)
+		if !ok || v < min {
+			t.Errorf("/metrics: %s = %v (present %v), want at least %v", series, v, ok, min)
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -143,4 +164,30 @@ func TestRunRejectsBadConfigurationBeforeStarting(t *testing.T) {
 			t.Errorf("%s=%q: run returned %v, want an error naming %s and the value", tc.key, tc.value, err, tc.want)
 		}
 	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
+}
+
+// metricValue finds series (name and labels, exactly as exposed) in a
+// Prometheus text exposition.
+func metricValue(body, series string) (float64, bool) {
+	for _, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
 }

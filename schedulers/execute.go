@@ -49,7 +49,6 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, l store.Lease) {
 	s.run = r
 	s.mu.Unlock()
 
-	s.obs.Leading(s.job.Name, true)
 	s.obs.Started(s.job.Name, r.start.Sub(t))
 	s.log.Info().Str("tick", formatTick(t)).Int64("term", l.Term).Msg("Running")
 	go s.renewWhileRunning(r)
@@ -169,7 +168,6 @@ func (s *Scheduler) lose(r *activeRun, reason string) {
 		s.mu.Unlock()
 		r.cancel(errLostLeadership)
 		s.obs.LeaseLost(s.job.Name)
-		s.obs.Leading(s.job.Name, false)
 		s.log.Warn().Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).
 			Str("reason", reason).Msg("Lost leadership")
 	})
@@ -205,7 +203,6 @@ func (s *Scheduler) shutdown() {
 			s.sentAt = time.Time{}
 			s.known.Holder, s.known.Node = "", ""
 			s.mu.Unlock()
-			s.obs.Leading(s.job.Name, false)
 			s.log.Info().Int64("term", l.Term).Msg("Released")
 		case errors.Is(err, store.ErrNotHolder):
 			s.log.Info().Int64("term", l.Term).Msg("Lease already taken over; nothing to release")

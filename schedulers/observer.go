@@ -15,7 +15,6 @@ type Observer interface {
 	Started(job string, lag time.Duration)
 	Finished(job string, d time.Duration, err error)
 	Skipped(job, reason string)
-	Leading(job string, leading bool)
 	LeaseLost(job string)
 	StoreCall(job, op string, d time.Duration, err error)
 }
@@ -25,6 +24,5 @@ type nopObserver struct{}
 func (nopObserver) Started(string, time.Duration)                  {}
 func (nopObserver) Finished(string, time.Duration, error)          {}
 func (nopObserver) Skipped(string, string)                         {}
-func (nopObserver) Leading(string, bool)                           {}
 func (nopObserver) LeaseLost(string)                               {}
 func (nopObserver) StoreCall(string, string, time.Duration, error) {}

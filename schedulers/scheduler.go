@@ -97,7 +97,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		if !s.sleepUntil(ctx, at) {
 			break
 		}
-		s.tick(ctx, t)
+		s.tick(ctx, t, last)
 		last = t
 	}
 	s.shutdown()

@@ -8,7 +8,8 @@ import (
 	"go-leader-election/store"
 )
 
-// tick handles tick t: claim it and run the job, or sit out.
+// tick handles tick t: claim it and run the job, or sit out. prev is the
+// tick this node handled before t, if any.
 //
 // A node that holds the lease claims at once. Any other node first reads the
 // record (one plain read), and claims only if the tick is free and the lease
@@ -16,7 +17,7 @@ import (
 // not claimed t and its lease lapses before the following tick, the node
 // waits for the lapse and tries again: a holder that died still gets its
 // tick run, late by at most Grace.
-func (s *Scheduler) tick(ctx context.Context, t time.Time) {
+func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 	if s.running() != nil {
 		s.skipOverlap(t)
 		return
@@ -24,42 +25,44 @@ func (s *Scheduler) tick(ctx context.Context, t time.Time) {
 	deadline := s.cfg.Schedule.Next(t)
 	failures := 0
 	read := !s.leading()
+	s.mu.Lock()
+	before := s.known.Tick // the latest tick on record before this claim
+	s.mu.Unlock()
 	for {
 		var lapsed int64
 		if read {
-			var l store.Lease
-			err := s.call("get", func(ctx context.Context) (err error) {
-				l, err = s.cfg.Store.Get(ctx, s.job.Name)
-				return err
-			})
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-			case err != nil:
+			l, found, err := s.get()
+			if err != nil {
 				if !s.backoff(ctx, t, deadline, &failures, "get", err) {
 					return
 				}
 				continue
-			case !l.Tick.Before(t):
-				s.note(l)
-				s.sitOut(t, l, "tick taken")
-				return
-			case l.Held() && l.Holder != s.id.Holder:
-				lapse := s.lapseAt(l)
-				if s.clk.Now().Before(lapse) {
-					if !lapse.Before(deadline) {
-						s.sitOut(t, l, "lease held")
-						return
+			}
+			if found {
+				before = l.Tick
+				switch {
+				case !l.Tick.Before(t):
+					s.note(l)
+					s.sitOut(t, l, "tick taken")
+					return
+				case l.Held() && l.Holder != s.id.Holder:
+					lapse := s.lapseAt(l)
+					if s.clk.Now().Before(lapse) {
+						if !lapse.Before(deadline) {
+							s.sitOut(t, l, "lease held")
+							return
+						}
+						s.log.Debug().Str("tick", formatTick(t)).Str("leader", l.Node).
+							Time("lapse", lapse).Msg("Waiting for the lease to lapse")
+						if !s.sleepUntil(ctx, lapse) {
+							return
+						}
+						continue
 					}
-					s.log.Debug().Str("tick", formatTick(t)).Str("leader", l.Node).
-						Time("lapse", lapse).Msg("Waiting for the lease to lapse")
-					if !s.sleepUntil(ctx, lapse) {
-						return
-					}
-					continue
+					lapsed = l.Version
+				default:
+					s.note(l)
 				}
-				lapsed = l.Version
-			default:
-				s.note(l)
 			}
 		}
 		read = true
@@ -77,6 +80,11 @@ func (s *Scheduler) tick(ctx context.Context, t time.Time) {
 		switch {
 		case err == nil:
 			s.noteWrite(l, sent)
+			if !prev.IsZero() && !before.IsZero() && before.Before(prev) {
+				s.obs.Skipped(s.job.Name, SkipMissed)
+				s.log.Warn().Str("tick", formatTick(prev)).Str("last_run_tick", formatTick(before)).
+					Msg("Tick missed by every node")
+			}
 			s.start(ctx, t, l)
 			return
 		case errors.Is(err, store.ErrTickTaken):
@@ -153,3 +161,15 @@ func (s *Scheduler) skipOverlap(t time.Time) {
 }
 
 func formatTick(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// get reads the job's record; found is false when there is none.
+func (s *Scheduler) get() (l store.Lease, found bool, err error) {
+	err = s.call("get", func(ctx context.Context) (err error) {
+		l, err = s.cfg.Store.Get(ctx, s.job.Name)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return l, false, nil
+	}
+	return l, err == nil, err
+}
