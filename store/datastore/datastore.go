@@ -1,0 +1,335 @@
+// Package datastore is the lease store on Google Cloud Datastore (Firestore
+// in Datastore mode), for a replicated service: every process that points at
+// the same project, database, namespace and kind shares the leases.
+//
+// What it promises:
+//
+//   - Atomic claims. Claim, Renew and Release each run one Datastore
+//     transaction: read the job's entity, apply the store package's rules
+//     (store.ClaimRequest.Apply, store.RenewRequest.Apply, store.ReleaseApply)
+//     and write, so of any number of processes claiming the same tick exactly
+//     one wins. A first claim writes with an insert mutation, which fails
+//     rather than overwrites if another process created the entity first; that
+//     case, like a transaction the server aborts for contention, is retried by
+//     reading again, so the loser gets store.ErrTickTaken or store.ErrHeld.
+//     When the rules refuse, the transaction is rolled back and the caller gets
+//     the sentinel error together with the record as it stands.
+//   - Cheap calls. Get is one non-transactional Lookup (strongly consistent,
+//     as lookups by key are). Claim, Renew and Release are two RPCs each: the
+//     Lookup that begins the transaction (no BeginTransaction call), then
+//     Commit, or Rollback when the rules refuse. Contention costs more: the
+//     client library retries an aborted transaction up to three times in all,
+//     after which the error matches ErrContention. Calls counts the RPCs.
+//   - Bounded calls. Every method returns within Config.Timeout (default 5s)
+//     whatever the server does; the error then matches
+//     context.DeadlineExceeded.
+//   - Clear errors. Errors other than the store sentinels name the operation
+//     and the job ("datastore: claim go_preacher: rpc error: ..."). An entity
+//     whose properties have the wrong types gives an error matching
+//     ErrBadEntity that names the property, and is never overwritten.
+//
+// What it does not promise: a call that timed out or failed at Commit may
+// still have been applied (the next Get tells); leases are never deleted; the
+// store judges no time (whether a lease has lapsed is the caller's judgement,
+// see package store); and it creates no database: a named Config.Database must
+// exist. Job names are Datastore key names, so they must be valid as such
+// (non-empty, at most 1500 bytes, not of the reserved form __*__).
+//
+// # Entity
+//
+// One entity per job, of kind Config.Kind (default "Lease") in
+// Config.Namespace, with the job's name as the key name. Properties:
+//
+//	Holder   string     indexed
+//	Node     string     indexed
+//	Term     integer    not indexed
+//	Tick     timestamp  indexed
+//	TTLNanos integer    not indexed; Lease.TTL in nanoseconds, exact
+//	Expires  timestamp  indexed; zero time (0001-01-01) when not held
+//	Version  integer    not indexed
+//
+// Datastore keeps timestamps to the microsecond, so Tick and Expires are read
+// back truncated to microseconds, and Claim and Renew return them so too.
+// Properties this package does not know are kept and written back unchanged;
+// a missing property reads as zero.
+package datastore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"cloud.google.com/go/datastore"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"go-leader-election/store"
+)
+
+// Defaults for Config.
+const (
+	DefaultKind    = "Lease"
+	DefaultTimeout = 5 * time.Second
+)
+
+// pingName is the key name Ping looks up. Its entity need not exist.
+const pingName = "(ping)"
+
+// ErrContention is matched (errors.Is) by the error of a Claim, Renew or
+// Release whose transaction the server kept aborting because of concurrent
+// transactions on the same job, after the client library's retries.
+var ErrContention = errors.New("transaction contention")
+
+// Config says where the leases live. Only Project is needed, and it may come
+// from the environment.
+type Config struct {
+	// Project is the Google Cloud project. If empty, New uses
+	// $DATASTORE_PROJECT_ID, else $GOOGLE_CLOUD_PROJECT.
+	Project string
+	// Database is a named database; "" is the default database.
+	Database string
+	// Namespace is the Datastore namespace; "" is the default namespace.
+	Namespace string
+	// Kind is the entities' kind; "" means DefaultKind ("Lease").
+	Kind string
+	// Timeout bounds each store call (Get, Claim, Renew, Release, Ping),
+	// retries included; 0 means DefaultTimeout (5s).
+	Timeout time.Duration
+	// ClientOptions are passed to the client after the package's own. When
+	// $DATASTORE_EMULATOR_HOST is set the client library dials that emulator
+	// without credentials. An option.WithGRPCConn bypasses the RPC counter.
+	ClientOptions []option.ClientOption
+}
+
+// Store is a store.Store on Datastore. Create it with New; it is safe for
+// concurrent use.
+type Store struct {
+	client    *datastore.Client
+	calls     *Calls
+	kind      string
+	namespace string
+	timeout   time.Duration
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New builds the Datastore client, with the RPC counter (see Calls)
+// installed. It does not contact the server; call Ping for that.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	project := cfg.Project
+	for _, env := range []string{"DATASTORE_PROJECT_ID", "GOOGLE_CLOUD_PROJECT"} {
+		if project == "" {
+			project = os.Getenv(env)
+		}
+	}
+	if project == "" {
+		return nil, errors.New("datastore: no project: set Config.Project, DATASTORE_PROJECT_ID or GOOGLE_CLOUD_PROJECT")
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("datastore: negative timeout %v", cfg.Timeout)
+	}
+	s := &Store{
+		calls:     newCalls(),
+		kind:      cfg.Kind,
+		namespace: cfg.Namespace,
+		timeout:   cfg.Timeout,
+	}
+	if s.kind == "" {
+		s.kind = DefaultKind
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	opts := append([]option.ClientOption{
+		option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(s.calls.interceptor)),
+	}, cfg.ClientOptions...)
+	client, err := datastore.NewClientWithDatabase(ctx, project, cfg.Database, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("datastore: new client for project %s: %w", project, err)
+	}
+	s.client = client
+	return s, nil
+}
+
+// Calls returns the counter of the RPCs this store's client makes.
+func (s *Store) Calls() *Calls { return s.calls }
+
+func (s *Store) key(job string) *datastore.Key {
+	k := datastore.NameKey(s.kind, job, nil)
+	k.Namespace = s.namespace
+	return k
+}
+
+// Get implements store.Store with one Lookup.
+func (s *Store) Get(ctx context.Context, job string) (store.Lease, error) {
+	if job == "" {
+		return store.Lease{}, errors.New("datastore: get: empty job name")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var e entity
+	err := s.client.Get(ctx, s.key(job), &e)
+	if errors.Is(err, datastore.ErrNoSuchEntity) {
+		return store.Lease{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Lease{}, wrap(ctx, "get", job, err)
+	}
+	e.lease.Job = job
+	return e.lease, nil
+}
+
+// Claim implements store.Store in one transaction.
+func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.Lease, error) {
+	return s.update(ctx, "claim", req.Job, req.Apply)
+}
+
+// Renew implements store.Store in one transaction.
+func (s *Store) Renew(ctx context.Context, req store.RenewRequest) (store.Lease, error) {
+	return s.update(ctx, "renew", req.Job, req.Apply)
+}
+
+// Release implements store.Store in one transaction.
+func (s *Store) Release(ctx context.Context, job, holder string, term int64) error {
+	_, err := s.update(ctx, "release", job, func(cur store.Lease, exists bool) (store.Lease, error) {
+		return store.ReleaseApply(cur, exists, holder, term)
+	})
+	return err
+}
+
+// Ping implements store.Store with one Lookup of a key that need not exist.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var pl datastore.PropertyList
+	err := s.client.Get(ctx, s.key(pingName), &pl)
+	if err != nil && !errors.Is(err, datastore.ErrNoSuchEntity) {
+		return wrap(ctx, "ping", "", err)
+	}
+	return nil
+}
+
+// Close implements store.Store; it closes the client.
+func (s *Store) Close() error { return s.client.Close() }
+
+// outcome is what a transaction attempt hands back to the caller.
+type outcome struct {
+	lease store.Lease
+	err   error
+}
+
+// update runs read-apply-write on job's entity in a transaction begun by its
+// Lookup (BeginLater), so that it costs a Lookup and a Commit (or Rollback).
+func (s *Store) update(ctx context.Context, op, job string, apply func(cur store.Lease, exists bool) (store.Lease, error)) (store.Lease, error) {
+	if job == "" {
+		return store.Lease{}, fmt.Errorf("datastore: %s: empty job name", op)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	key := s.key(job)
+
+	// The transaction runs in its own goroutine because the client library
+	// rolls back a failed transaction under a context of its own (up to 5s,
+	// not ours): the caller must not wait for that. Results travel only
+	// through done.
+	done := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		body := func(tx *datastore.Transaction) error {
+			var e entity
+			err := tx.Get(key, &e)
+			exists := err == nil
+			if err != nil && !errors.Is(err, datastore.ErrNoSuchEntity) {
+				out = outcome{err: err}
+				return err
+			}
+			e.lease.Job = job
+			next, err := apply(e.lease, exists)
+			if err != nil { // the rules refuse: roll back, report the record
+				out = outcome{lease: next, err: err}
+				return err
+			}
+			write := &entity{lease: next, extra: e.extra}
+			if exists {
+				_, err = tx.Put(key, write)
+			} else {
+				// An insert fails with AlreadyExists, never overwrites, should
+				// another process have created the entity meanwhile.
+				_, err = tx.Mutate(datastore.NewInsert(key, write))
+			}
+			out = outcome{lease: next, err: err}
+			return err
+		}
+		// At most twice: an insert that lost the race to create the entity
+		// is retried once, which reads the winner's record.
+		for attempt := 0; ; attempt++ {
+			_, err := s.client.RunInTransaction(ctx, body, datastore.BeginLater)
+			if err != nil && !refused(err) {
+				out = outcome{err: err} // not the rules' answer in out
+			}
+			if err == nil || status.Code(err) != codes.AlreadyExists || attempt == 1 || ctx.Err() != nil {
+				done <- out
+				return
+			}
+		}
+	}()
+
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		select {
+		case out = <-done:
+		default:
+			out = outcome{err: ctx.Err()}
+		}
+	}
+	switch err := out.err; {
+	case err == nil:
+		// Return the record as stored: Datastore keeps microseconds.
+		out.lease.Tick = out.lease.Tick.Truncate(time.Microsecond)
+		out.lease.Expires = out.lease.Expires.Truncate(time.Microsecond)
+		return out.lease, nil
+	case refused(err):
+		return out.lease, err
+	case errors.Is(err, datastore.ErrConcurrentTransaction), status.Code(err) == codes.Aborted:
+		return store.Lease{}, fmt.Errorf("datastore: %s %s: %w, gave up after the client's retries: %w", op, job, ErrContention, err)
+	default:
+		return store.Lease{}, wrap(ctx, op, job, err)
+	}
+}
+
+// refused reports whether err is the rules' refusal.
+func refused(err error) bool {
+	return errors.Is(err, store.ErrTickTaken) || errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder)
+}
+
+// wrap adds what was being done to err, and makes an error caused by the
+// call's deadline match context.DeadlineExceeded (a gRPC DeadlineExceeded
+// status does not by itself).
+func wrap(ctx context.Context, op, job string, err error) error {
+	what := op
+	if job != "" {
+		what += " " + job
+	}
+	cerr := ctx.Err()
+	if cerr == nil && status.Code(err) == codes.DeadlineExceeded {
+		// The server gave up first, on the deadline the call sent it.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
+		err = &deadlineError{err: err, ctxErr: cerr}
+	}
+	return fmt.Errorf("datastore: %s: %w", what, err)
+}
+
+// deadlineError is an RPC's error that the call's context ending caused: it
+// reads as the RPC's error and matches both it and the context's error.
+type deadlineError struct{ err, ctxErr error }
+
+func (e *deadlineError) Error() string   { return e.err.Error() }
+func (e *deadlineError) Unwrap() []error { return []error{e.err, e.ctxErr} }
