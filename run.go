@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -35,7 +36,10 @@ import (
 // returns when ctx ends and every job has stopped and released its lease.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "emulator" {
-		return emulator.Main(ctx, args[2:], stdout, stderr)
+		if err := emulator.Main(ctx, args[2:], stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
 	}
 	if len(args) > 1 {
 		return fmt.Errorf("unknown command %q (the only one is \"emulator\"; configure the daemon with environment variables)", args[1])
@@ -45,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	out := logging.NewSyncWriter(stdout)
-	base := logging.New(out, cfg.LogFormat, cfg.Stage) // schedulers add job and node
+	base := logging.New(out, cfg.LogFormat, cfg.LogLevel, cfg.Stage) // schedulers add job and node
 	node := cfg.NodeName
 	if node == "" {
 		node = namesgenerator.GetRandomName(0)

@@ -31,6 +31,9 @@ type Config struct {
 	// LogFormat is "json" or "console" (LOG_FORMAT). Default console when
 	// Stage is "local", json otherwise.
 	LogFormat string
+	// LogLevel is the least severe level logged (LOG_LEVEL): debug, info,
+	// warn or error. Default info.
+	LogLevel string
 	// NodeName names this replica in logs and leases (NODE_NAME). Default: a
 	// random Docker-style name, new at every start.
 	NodeName string
@@ -96,6 +99,7 @@ func Load(getenv func(string) string) (Config, error) {
 		NodeName:    strings.TrimSpace(getenv("NODE_NAME")),
 		ClockOffset: p.duration("CLOCK_OFFSET", 0, true),
 	}
+	c.LogLevel = p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.LogFormat = p.oneOf("LOG_FORMAT", map[bool]string{true: "console", false: "json"}[c.Stage == "local"], "json", "console")
 
 	d := schedulers.DefaultTiming()

@@ -11,16 +11,21 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// New returns a logger writing to out in format "json" or "console", with
-// the application and stage on every event.
-func New(out io.Writer, format, stage string) zerolog.Logger {
+// New returns a logger writing to out in format "json" or "console", at
+// level ("debug", "info", "warn", "error"), with the application and stage on
+// every event.
+func New(out io.Writer, format, level, stage string) zerolog.Logger {
 	w := out
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000", PartsOrder: []string{
 			zerolog.TimestampFieldName, zerolog.LevelFieldName, zerolog.MessageFieldName,
 		}}
 	}
-	return zerolog.New(w).Hook(stamp{}).With().
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(lvl).Hook(stamp{}).With().
 		Str("application", "go-leader-election").Str("environment", stage).Logger()
 }
 

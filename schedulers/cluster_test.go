@@ -167,6 +167,9 @@ func (c *cluster) checkRuns(first, last time.Time, every time.Duration, missing 
 	count := map[int64]int{}
 	for i, r := range runs {
 		count[r.tick.UnixNano()]++
+		if !r.start.Before(r.tick.Add(every)) {
+			c.t.Errorf("tick %s started at %s, after its following tick", r.tick.Format(time.TimeOnly), r.start.Format(time.StampMilli))
+		}
 		if i > 0 && r.start.Before(runs[i-1].end) {
 			c.t.Errorf("overlap: %s ran tick %s from %s while %s ran tick %s until %s",
 				r.node, r.tick.Format(time.TimeOnly), r.start.Format(time.StampMilli),

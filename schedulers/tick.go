@@ -15,8 +15,8 @@ import (
 // record (one plain read), and claims only if the tick is free and the lease
 // is released, absent, or lapsed by its own observation. If the holder has
 // not claimed t and its lease lapses before the following tick, the node
-// waits for the lapse and tries again: a holder that died still gets its
-// tick run, late by at most Grace.
+// looks again every Grace/2 until the lapse and then claims: a holder that
+// died still gets its tick run, late by at most Grace.
 func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 	if s.running() != nil {
 		s.skipOverlap(t)
@@ -52,9 +52,17 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 							s.sitOut(t, l, "lease held")
 							return
 						}
+						// Look again before the lapse too: a holder that is
+						// merely late (a slower clock) claims meanwhile, and
+						// seeing its write early keeps the next lapse close
+						// to the truth.
+						at := s.clk.Now().Add(s.t.Grace / 2)
+						if lapse.Before(at) {
+							at = lapse
+						}
 						s.log.Debug().Str("tick", formatTick(t)).Str("leader", l.Node).
 							Time("lapse", lapse).Msg("Waiting for the lease to lapse")
-						if !s.sleepUntil(ctx, lapse) {
+						if !s.sleepUntil(ctx, at) {
 							return
 						}
 						continue
@@ -68,6 +76,15 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 		read = true
 
 		sent := s.clk.Now()
+		if !sent.Before(deadline) {
+			// A slow store made this node look until the following tick:
+			// that tick supersedes t, which it leaves unclaimed.
+			s.mu.Lock()
+			l := s.known
+			s.mu.Unlock()
+			s.sitOut(t, l, "following tick reached")
+			return
+		}
 		ttl := max(deadline.Add(s.t.Grace).Sub(sent), s.t.Grace)
 		var l store.Lease
 		err := s.call("claim", func(ctx context.Context) (err error) {

@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestFaults is the short fault suite CI runs: three daemons with skewed
+// clocks (+700ms, -700ms, 0), both jobs @every 1s, and one of each fault.
+func TestFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes for about a minute")
+	}
+	c := newCluster(t)
+	nodes := []*proc{
+		c.start("alpha", "CLOCK_OFFSET=700ms"),
+		c.start("bravo", "CLOCK_OFFSET=-700ms"),
+		c.start("charlie"),
+	}
+	for _, p := range nodes {
+		<-p.port
+	}
+	from := time.Now().Truncate(time.Second).Add(2 * time.Second)
+	time.Sleep(4 * time.Second) // let both jobs run
+
+	// kill -9 of a leader, then a restart under the same name.
+	p := c.leader("go_preacher")
+	c.signal(p, syscall.SIGKILL, "kill -9 leader, restart", "go_preacher")
+	p.waitExit(t, 5*time.Second)
+	c.restart(p)
+	time.Sleep(5 * time.Second)
+
+	// SIGTERM of a leader: a graceful handover.
+	p = c.leader("scala_preacher")
+	c.signal(p, syscall.SIGTERM, "SIGTERM leader, restart", "scala_preacher")
+	if took := p.waitExit(t, 12*time.Second); took > 12*time.Second {
+		t.Errorf("SIGTERM to exit took %s", took)
+	}
+	c.restart(p)
+	time.Sleep(5 * time.Second)
+
+	// SIGSTOP of a leader for longer than its lease while a twin with the
+	// same NODE_NAME starts (a GC pause, and a restarted pod), then SIGCONT.
+	p = c.leader("go_preacher")
+	c.signal(p, syscall.SIGSTOP, "SIGSTOP leader 4s, same-name twin", "go_preacher")
+	c.restart(p)
+	time.Sleep(4 * time.Second)
+	c.signal(p, syscall.SIGCONT, "", "")
+	c.undo()
+	time.Sleep(5 * time.Second)
+
+	// SIGSTOP of the store for 3 s.
+	c.signalStore(syscall.SIGSTOP, "SIGSTOP store 3s")
+	time.Sleep(3 * time.Second)
+	c.signalStore(syscall.SIGCONT, "")
+	c.undo()
+	time.Sleep(5 * time.Second)
+
+	to := time.Now().Truncate(time.Second).Add(-time.Second)
+	c.stopAll()
+	events, faults, procs := c.snapshot()
+	v := judge(events, faults, procs, from, to, time.Second, time.Now())
+	var table strings.Builder
+	v.print(&table)
+	t.Logf("fault suite (3 nodes, CLOCK_OFFSET +700ms/-700ms/0, both jobs @every 1s):\n%s", table.String())
+	if os.Getenv("E2E_TABLE") != "" {
+		_ = os.WriteFile(os.Getenv("E2E_TABLE"), []byte(table.String()), 0o644)
+	}
+
+	for _, k := range v.twice {
+		t.Errorf("ran twice: %s", k)
+	}
+	for _, o := range v.overlaps {
+		t.Errorf("overlapping runs: %s", o)
+	}
+	for _, r := range v.rows {
+		switch {
+		case strings.HasPrefix(r.fault.kind, "kill -9") && r.missed > 1:
+			t.Errorf("%s: %d ticks missed, want at most 1", r.fault.kind, r.missed)
+		case strings.HasPrefix(r.fault.kind, "SIGTERM") && r.missed > 0:
+			t.Errorf("%s: %d ticks missed, want 0", r.fault.kind, r.missed)
+		case strings.HasPrefix(r.fault.kind, "SIGSTOP leader") && r.missed > 1:
+			t.Errorf("%s: %d ticks missed, want at most 1", r.fault.kind, r.missed)
+		case strings.HasPrefix(r.fault.kind, "SIGSTOP store") && r.resumed > 2*time.Second:
+			t.Errorf("%s: runs resumed %s after the store came back, want within one tick (plus grace)", r.fault.kind, r.resumed)
+		}
+	}
+}

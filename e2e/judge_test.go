@@ -1,0 +1,178 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// run is one run of a job, from its Running event to its Finished event (or
+// to its process's end, for a run the process did not live to finish).
+type run struct {
+	job        string
+	tick       time.Time
+	instance   int
+	node       string
+	start, end time.Time
+}
+
+// verdict is what the judge found in the events of one test.
+type verdict struct {
+	runs      []run
+	twice     []string // "job tick" run more than once
+	overlaps  []string
+	missed    map[string][]time.Time // by job
+	rows      []row
+	from, to  time.Time // the judged ticks
+	perSecond time.Duration
+}
+
+// row is one line of the table: a fault and what followed it.
+type row struct {
+	fault    fault
+	twice    int
+	overlaps int
+	missed   int           // ticks no node ran, from the fault to the next
+	lateness time.Duration // first run after the fault: start minus tick
+	resumed  time.Duration // first run after the fault was undone, from the undoing
+	job      string
+}
+
+// judge reads the events. Ticks of each job in [from, to] every interval
+// must run exactly once, except those the faults cost.
+func judge(events []event, faults []fault, procs []*proc, from, to time.Time, interval time.Duration, end time.Time) verdict {
+	v := verdict{missed: map[string][]time.Time{}, from: from, to: to, perSecond: interval}
+	type key struct {
+		job      string
+		tick     int64
+		instance int
+	}
+	ends := map[key]time.Time{}
+	for _, ev := range events {
+		if ev.Message == "Finished" {
+			ends[key{ev.Job, ev.Tick.UnixNano(), ev.Instance}] = ev.Time
+		}
+	}
+	jobs := map[string]bool{}
+	for _, ev := range events {
+		if ev.Message != "Running" {
+			continue
+		}
+		jobs[ev.Job] = true
+		r := run{job: ev.Job, tick: ev.Tick, instance: ev.Instance, node: ev.Node, start: ev.Time}
+		if e, ok := ends[key{ev.Job, ev.Tick.UnixNano(), ev.Instance}]; ok {
+			r.end = e
+		} else {
+			procs[ev.Instance].mu.Lock()
+			r.end = procs[ev.Instance].endedAt
+			procs[ev.Instance].mu.Unlock()
+			if r.end.IsZero() {
+				r.end = end
+			}
+		}
+		v.runs = append(v.runs, r)
+	}
+	sort.Slice(v.runs, func(i, j int) bool { return v.runs[i].start.Before(v.runs[j].start) })
+
+	count := map[string]int{}
+	lastEnd := map[string]run{}
+	for _, r := range v.runs {
+		k := r.job + " " + r.tick.UTC().Format(time.RFC3339Nano)
+		count[k]++
+		if count[k] == 2 {
+			v.twice = append(v.twice, k)
+		}
+		if prev, ok := lastEnd[r.job]; ok && r.start.Before(prev.end) {
+			v.overlaps = append(v.overlaps, fmt.Sprintf("%s: tick %s on %s#%d [%s, %s] and tick %s on %s#%d from %s",
+				r.job, prev.tick.Format(time.TimeOnly), prev.node, prev.instance, prev.start.Format("15:04:05.000"),
+				prev.end.Format("15:04:05.000"), r.tick.Format(time.TimeOnly), r.node, r.instance, r.start.Format("15:04:05.000")))
+		}
+		if prev, ok := lastEnd[r.job]; !ok || r.end.After(prev.end) {
+			lastEnd[r.job] = r
+		}
+	}
+	for job := range jobs {
+		for tk := from; !tk.After(to); tk = tk.Add(interval) {
+			if count[job+" "+tk.UTC().Format(time.RFC3339Nano)] == 0 {
+				v.missed[job] = append(v.missed[job], tk)
+			}
+		}
+	}
+
+	for i, f := range faults {
+		next := to.Add(interval)
+		if i+1 < len(faults) {
+			next = faults[i+1].at
+		}
+		rw := row{fault: f, job: f.job}
+		for job, ticks := range v.missed {
+			if f.job != "" && job != f.job {
+				continue
+			}
+			for _, tk := range ticks {
+				if !tk.Before(f.at) && tk.Before(next) {
+					rw.missed++
+				}
+			}
+		}
+		for _, r := range v.runs {
+			if (f.job == "" || r.job == f.job) && r.start.After(f.at) && r.tick.Before(next) {
+				rw.lateness = r.start.Sub(r.tick)
+				break
+			}
+		}
+		if !f.end.IsZero() {
+			for _, r := range v.runs {
+				if (f.job == "" || r.job == f.job) && r.start.After(f.end) {
+					rw.resumed = r.start.Sub(f.end)
+					break
+				}
+			}
+		}
+		for _, k := range v.twice {
+			if tk, err := time.Parse(time.RFC3339Nano, k[strings.Index(k, " ")+1:]); err == nil && !tk.Before(f.at) && tk.Before(next) {
+				rw.twice++
+			}
+		}
+		v.rows = append(v.rows, rw)
+	}
+	return v
+}
+
+func (v verdict) totalMissed() int {
+	n := 0
+	for _, ticks := range v.missed {
+		n += len(ticks)
+	}
+	return n
+}
+
+// print writes the table the README shows.
+func (v verdict) print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "fault\tjob hit\truns twice\tmissed ticks\tfirst run after it: start - tick\trun after undoing it: start - undo")
+	for _, r := range v.rows {
+		job := r.job
+		if job == "" {
+			job = "all"
+		}
+		resumed := "-"
+		if !r.fault.end.IsZero() {
+			resumed = r.resumed.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", r.fault.kind, job, r.twice, r.missed, r.lateness.Round(time.Millisecond), resumed)
+	}
+	ticks := 0
+	jobs := map[string]bool{}
+	for _, r := range v.runs {
+		jobs[r.job] = true
+	}
+	for tk := v.from; !tk.After(v.to); tk = tk.Add(v.perSecond) {
+		ticks += len(jobs)
+	}
+	fmt.Fprintf(tw, "TOTAL: %d job-ticks, %d runs, %d overlapping runs\t\t%d\t%d\t\t\n", ticks, len(v.runs), len(v.overlaps), len(v.twice), v.totalMissed())
+	tw.Flush()
+}
