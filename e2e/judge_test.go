@@ -35,7 +35,7 @@ type row struct {
 	fault    fault
 	twice    int
 	overlaps int
-	missed   int           // ticks no node ran, from the fault to the next
+	missed   int           // ticks of any job no node ran, from the fault to the next
 	lateness time.Duration // first run after the fault: start minus tick
 	resumed  time.Duration // first run after the fault was undone, from the undoing
 	job      string
@@ -108,10 +108,7 @@ func judge(events []event, faults []fault, procs []*proc, from, to time.Time, in
 			next = faults[i+1].at
 		}
 		rw := row{fault: f, job: f.job}
-		for job, ticks := range v.missed {
-			if f.job != "" && job != f.job {
-				continue
-			}
+		for _, ticks := range v.missed { // every job: a node may lead several
 			for _, tk := range ticks {
 				if !tk.Before(f.at) && tk.Before(next) {
 					rw.missed++
@@ -153,7 +150,7 @@ func (v verdict) totalMissed() int {
 // print writes the table the README shows.
 func (v verdict) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "fault\tjob hit\truns twice\tmissed ticks\tfirst run after it: start - tick\trun after undoing it: start - undo")
+	fmt.Fprintln(tw, "fault\tleader of\truns twice\tmissed ticks\tfirst run after it: start - tick\trun after undoing it: start - undo")
 	for _, r := range v.rows {
 		job := r.job
 		if job == "" {

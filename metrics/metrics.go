@@ -65,7 +65,7 @@ func New(jobs func() []schedulers.Status) *Metrics {
 		}, []string{"method"}),
 		countStoreCalls: true,
 	}
-	leader := prometheus.NewDesc("scheduler_leader", "1 where this node holds the job's lease and trusts it.", []string{"job"}, nil)
+	leader := prometheus.NewDesc("scheduler_leader", "1 where this node holds the job's lease.", []string{"job"}, nil)
 	m.reg.MustRegister(m.runs, m.skipped, m.lag, m.duration, m.leaseLost, m.storeCalls, m.storeLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		leaderCollector{desc: leader, jobs: jobs})

@@ -192,11 +192,17 @@ func (s *Scheduler) trustedUntilLocked() time.Time {
 	return s.sentAt.Add(s.t.trusted(s.ttl))
 }
 
-// leading reports whether this node holds the lease and still trusts it.
+// leading reports whether this node holds the lease: its latest write as
+// holder has not expired by its own reckoning. (Running a job asks more: that
+// the write is still trusted, see trustedUntilLocked.)
 func (s *Scheduler) leading() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.known.Holder == s.id.Holder && s.clk.Now().Before(s.trustedUntilLocked())
+	return s.leadingLocked()
+}
+
+func (s *Scheduler) leadingLocked() bool {
+	return s.known.Holder == s.id.Holder && !s.sentAt.IsZero() && s.clk.Now().Before(s.sentAt.Add(s.ttl))
 }
 
 // call runs one store call under the store timeout, reporting its health.

@@ -25,7 +25,8 @@ type Status struct {
 	LastTick time.Time `json:"last_tick,omitzero"`
 	// LeaseExpires is the holder's own reckoning of its lease's end.
 	LeaseExpires time.Time `json:"lease_expires,omitzero"`
-	// Leading is true when this node holds the lease and trusts its hold.
+	// Leading is true while this node holds the lease (its latest write as
+	// holder has not expired); a healthy leader holds it without a gap.
 	Leading bool       `json:"leading"`
 	Running bool       `json:"running"`
 	LastRun *RunRecord `json:"last_run"`
@@ -43,7 +44,7 @@ func (s *Scheduler) Status() Status {
 		Term:         s.known.Term,
 		LastTick:     s.known.Tick,
 		LeaseExpires: s.known.Expires,
-		Leading:      s.known.Holder == s.id.Holder && s.clk.Now().Before(s.trustedUntilLocked()),
+		Leading:      s.leadingLocked(),
 		Running:      s.run != nil,
 	}
 	if s.last != nil {

@@ -1,6 +1,7 @@
 // Package server is the daemon's HTTP interface: liveness and readiness
-// probes and the read-only /jobs view of what this node knows. It changes
-// nothing: no endpoint claims, releases or runs a job.
+// probes, the read-only /jobs view of what this node knows, and the same
+// view as a status page for people at /. It changes nothing: no endpoint
+// claims, releases or runs a job.
 package server
 
 import (
@@ -63,6 +64,9 @@ func New(o Options) http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(JobsResponse{Node: o.Node, Store: o.Store, Jobs: o.Jobs()})
 	})
+	if _, ok := o.Extra[StatusPath]; !ok {
+		mux.Handle(StatusPath, statusHandler(o, time.Now))
+	}
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, h)
 	}
