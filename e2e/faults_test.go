@@ -78,12 +78,12 @@ func TestFaults(t *testing.T) {
 	}
 	for _, r := range v.rows {
 		switch {
-		case strings.HasPrefix(r.fault.kind, "kill -9") && r.missed > 1:
-			t.Errorf("%s: %d ticks missed, want at most 1", r.fault.kind, r.missed)
-		case strings.HasPrefix(r.fault.kind, "SIGTERM") && r.missed > 0:
-			t.Errorf("%s: %d ticks missed, want 0", r.fault.kind, r.missed)
-		case strings.HasPrefix(r.fault.kind, "SIGSTOP leader") && r.missed > 1:
-			t.Errorf("%s: %d ticks missed, want at most 1", r.fault.kind, r.missed)
+		case strings.HasPrefix(r.fault.kind, "kill -9") && r.maxMissed() > 1:
+			t.Errorf("%s: ticks missed: %s, want at most 1 per job", r.fault.kind, r.missedText())
+		case strings.HasPrefix(r.fault.kind, "SIGTERM") && r.maxMissed() > 0:
+			t.Errorf("%s: ticks missed: %s, want 0", r.fault.kind, r.missedText())
+		case strings.HasPrefix(r.fault.kind, "SIGSTOP leader") && r.maxMissed() > 1:
+			t.Errorf("%s: ticks missed: %s, want at most 1 per job", r.fault.kind, r.missedText())
 		case strings.HasPrefix(r.fault.kind, "SIGSTOP store") && r.resumed > 2*time.Second:
 			t.Errorf("%s: runs resumed %s after the store came back, want within one tick (plus grace)", r.fault.kind, r.resumed)
 		}

@@ -35,7 +35,7 @@ type row struct {
 	fault    fault
 	twice    int
 	overlaps int
-	missed   int           // ticks of any job no node ran, from the fault to the next
+	missed   map[string]int // by job: ticks no node ran, from the fault to the next
 	lateness time.Duration // first run after the fault: start minus tick
 	resumed  time.Duration // first run after the fault was undone, from the undoing
 	job      string
@@ -107,11 +107,11 @@ func judge(events []event, faults []fault, procs []*proc, from, to time.Time, in
 		if i+1 < len(faults) {
 			next = faults[i+1].at
 		}
-		rw := row{fault: f, job: f.job}
-		for _, ticks := range v.missed { // every job: a node may lead several
+		rw := row{fault: f, job: f.job, missed: map[string]int{}}
+		for job, ticks := range v.missed { // every job: a node may lead several
 			for _, tk := range ticks {
 				if !tk.Before(f.at) && tk.Before(next) {
-					rw.missed++
+					rw.missed[job]++
 				}
 			}
 		}
@@ -150,7 +150,7 @@ func (v verdict) totalMissed() int {
 // print writes the table the README shows.
 func (v verdict) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "fault\tleader of\truns twice\tmissed ticks\tfirst run after it: start - tick\trun after undoing it: start - undo")
+	fmt.Fprintln(tw, "fault\tleader of\truns twice\tmissed ticks (per job)\tfirst run after it: start - tick\trun after undoing it: start - undo")
 	for _, r := range v.rows {
 		job := r.job
 		if job == "" {
@@ -160,7 +160,7 @@ func (v verdict) print(w io.Writer) {
 		if !r.fault.end.IsZero() {
 			resumed = r.resumed.Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", r.fault.kind, job, r.twice, r.missed, r.lateness.Round(time.Millisecond), resumed)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.fault.kind, job, r.twice, r.missedText(), r.lateness.Round(time.Millisecond), resumed)
 	}
 	ticks := 0
 	jobs := map[string]bool{}
@@ -171,5 +171,57 @@ func (v verdict) print(w io.Writer) {
 		ticks += len(jobs)
 	}
 	fmt.Fprintf(tw, "TOTAL: %d job-ticks, %d runs, %d overlapping runs\t\t%d\t%d\t\t\n", ticks, len(v.runs), len(v.overlaps), len(v.twice), v.totalMissed())
+	tw.Flush()
+}
+
+// maxMissed is the most ticks one job missed after the fault.
+func (r row) maxMissed() int {
+	n := 0
+	for _, m := range r.missed {
+		n = max(n, m)
+	}
+	return n
+}
+
+func (r row) missedText() string {
+	if len(r.missed) == 0 {
+		return "0"
+	}
+	var parts []string
+	for _, job := range sortedKeys(r.missed) {
+		parts = append(parts, fmt.Sprintf("%s %d", job, r.missed[job]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// summary writes one line per kind of fault: how often, and the worst of
+// what followed.
+func (v verdict) summary(w io.Writer) {
+	type agg struct {
+		count, twice, worstMissed, missed int
+		worstLate                         time.Duration
+	}
+	byKind := map[string]*agg{}
+	for _, r := range v.rows {
+		a := byKind[r.fault.kind]
+		if a == nil {
+			a = &agg{}
+			byKind[r.fault.kind] = a
+		}
+		a.count++
+		a.twice += r.twice
+		a.worstMissed = max(a.worstMissed, r.maxMissed())
+		for _, m := range r.missed {
+			a.missed += m
+		}
+		a.worstLate = max(a.worstLate, r.lateness)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "fault\tcount\truns twice\tmissed ticks (all jobs)\tworst missed per job per fault\tworst first-run lateness")
+	for _, kind := range sortedKeys(byKind) {
+		a := byKind[kind]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", kind, a.count, a.twice, a.missed, a.worstMissed, a.worstLate.Round(time.Millisecond))
+	}
+	fmt.Fprintf(tw, "TOTAL: %d runs, %d overlapping\t%d\t%d\t%d\t\t\n", len(v.runs), len(v.overlaps), len(v.rows), len(v.twice), v.totalMissed())
 	tw.Flush()
 }
