@@ -36,8 +36,8 @@ type row struct {
 	twice    int
 	overlaps int
 	missed   map[string]int // by job: ticks no node ran, from the fault to the next
-	lateness time.Duration // first run after the fault: start minus tick
-	resumed  time.Duration // first run after the fault was undone, from the undoing
+	lateness time.Duration  // first run after the fault: start minus tick
+	resumed  time.Duration  // first run after the fault was undone, from the undoing
 	job      string
 }
 
