@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 // newStore returns a store on the emulator, closed when t ends.
-func newStore(t *testing.T, cfg dsstore.Config) *dsstore.Store {
+func newStore(t testing.TB, cfg dsstore.Config) *dsstore.Store {
 	t.Helper()
 	if cfg.Project == "" {
 		cfg.Project = project

@@ -114,10 +114,25 @@ func TestMainContextStops(t *testing.T) {
 func TestFaults(t *testing.T) {
 	s, c, ctx := setup(t)
 	k := datastore.NameKey("K", "a", nil)
-	s.Faults().Set(Fault{Method: "Lookup", Code: codes.Unavailable, Count: 1})
-	wantCode(t, c.Get(ctx, k, &counter{}), codes.Unavailable)
-	if err := c.Get(ctx, k, &counter{}); err != datastore.ErrNoSuchEntity {
+	// A code the client does not retry reaches it as injected.
+	s.Faults().Set(Fault{Method: "Commit", Code: codes.PermissionDenied, Count: 1})
+	_, err := c.Put(ctx, k, &counter{N: 1})
+	wantCode(t, err, codes.PermissionDenied)
+	if _, err := c.Put(ctx, k, &counter{N: 1}); err != nil {
 		t.Errorf("after the fault's count ran out: %v", err)
+	}
+	if err := c.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	// Lookup is retried on UNAVAILABLE by the client: a single fault is
+	// absorbed, and the server saw both calls.
+	before := s.Calls()["Lookup"]
+	s.Faults().Set(Fault{Method: "Lookup", Code: codes.Unavailable, Count: 1})
+	if err := c.Get(ctx, k, &counter{}); err != datastore.ErrNoSuchEntity {
+		t.Errorf("Get with one UNAVAILABLE, retried: %v", err)
+	}
+	if got := s.Calls()["Lookup"] - before; got != 2 {
+		t.Errorf("%d Lookup calls, want 2 (the fault, then the retry)", got)
 	}
 
 	s.Faults().Set(Fault{Method: "*", Latency: 50 * time.Millisecond, Count: 1})
@@ -143,7 +158,7 @@ func TestFaults(t *testing.T) {
 	if len(rules) != 1 || rules[0] != want {
 		t.Fatalf("rules = %+v", rules)
 	}
-	_, err := c.Put(ctx, k, &counter{})
+	_, err = c.Put(ctx, k, &counter{})
 	wantCode(t, err, codes.Aborted)
 	httpDo(t, "DELETE", base+"/faults", "")
 	if _, err := c.Put(ctx, k, &counter{}); err != nil {

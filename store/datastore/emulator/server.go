@@ -98,7 +98,10 @@ func (s *Server) setListener(l net.Listener) {
 // after Close.
 func (s *Server) Serve(l net.Listener) error {
 	s.setListener(l)
-	if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+	split := newSplitListener(l)
+	go split.run()
+	go func() { _ = s.grpc.Serve(split.grpcL) }()
+	if err := s.http.Serve(split.httpL); !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
@@ -106,6 +109,12 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Close stops serving and closes every connection.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	l := s.ln
+	s.mu.Unlock()
+	if l != nil {
+		l.Close()
+	}
 	err := s.http.Close()
 	s.grpc.Stop()
 	return err

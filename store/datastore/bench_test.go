@@ -1,0 +1,66 @@
+package datastore_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	dsstore "go-leader-election/store/datastore"
+)
+
+// BenchmarkDatastoreClaim: the leader's claim, through the real Go client
+// over gRPC to the in-process emulator. rpcs/op is what Datastore would bill.
+func BenchmarkDatastoreClaim(b *testing.B) {
+	s := newStore(b, dsstore.Config{Namespace: "bench"})
+	job := jobName("bench")
+	ctx := context.Background()
+	start := s.Calls().Total()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Claim(ctx, claimReq(job, "a", i+1, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.Calls().Total()-start)/float64(b.N), "rpcs/op")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkDatastoreClaimParallel: many jobs claimed at once by one client,
+// as one node's schedulers do at a shared tick.
+func BenchmarkDatastoreClaimParallel(b *testing.B) {
+	s := newStore(b, dsstore.Config{Namespace: "bench"})
+	ctx := context.Background()
+	var seq atomic.Int64
+	prefix := jobName("bench")
+	start := s.Calls().Total()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		job := fmt.Sprintf("%s-%d", prefix, seq.Add(1))
+		for i := 0; pb.Next(); i++ {
+			if _, err := s.Claim(ctx, claimReq(job, "a", i+1, 0)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(s.Calls().Total()-start)/float64(b.N), "rpcs/op")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkDatastoreGet: a follower's read.
+func BenchmarkDatastoreGet(b *testing.B) {
+	s := newStore(b, dsstore.Config{Namespace: "bench"})
+	job := jobName("bench")
+	ctx := context.Background()
+	if _, err := s.Claim(ctx, claimReq(job, "a", 1, 0)); err != nil {
+		b.Fatal(err)
+	}
+	start := s.Calls().Total()
+	for b.Loop() {
+		if _, err := s.Get(ctx, job); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.Calls().Total()-start)/float64(b.N), "rpcs/op")
+}
