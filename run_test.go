@@ -1,64 +1,93 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go-leader-election/server"
 )
 
-// lines is a stdout that hands each written line to the test.
+// lines is a stdout that keeps every line written, for the test to wait on.
+// It never blocks the writer, whatever the test reads.
 type lines struct {
-	w  *io.PipeWriter
-	ch chan string
+	mu      sync.Mutex
+	partial []byte
+	all     []string
+	changed chan struct{} // closed and replaced whenever a line arrives
+	next    int           // the first line waitFor has not looked at
 }
 
-func newLines() *lines {
-	r, w := io.Pipe()
-	l := &lines{w: w, ch: make(chan string, 1024)}
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			l.ch <- sc.Text()
+func newLines() *lines { return &lines{changed: make(chan struct{})} }
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
 		}
-		close(l.ch)
-	}()
-	return l
+		l.all = append(l.all, string(l.partial[:i]))
+		l.partial = l.partial[i+1:]
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return len(p), nil
 }
-
-func (l *lines) Write(p []byte) (int, error) { return l.w.Write(p) }
 
 type event struct {
-	Message string `json:"message"`
-	Job     string `json:"job"`
-	Node    string `json:"node"`
-	Tick    string `json:"tick"`
-	Term    int64  `json:"term"`
-	Port    int    `json:"port"`
+	Message string    `json:"message"`
+	Job     string    `json:"job"`
+	Node    string    `json:"node"`
+	Tick    string    `json:"tick"`
+	Term    int64     `json:"term"`
+	Port    int       `json:"port"`
+	Error   string    `json:"error"`
+	Time    time.Time `json:"time"`
 }
 
-// waitFor reads lines until one satisfies ok, or the test's time runs out.
+// seen reports whether any line so far satisfies ok.
+func (l *lines) seen(ok func(line string, ev event) bool) bool {
+	l.mu.Lock()
+	all := l.all
+	l.mu.Unlock()
+	for _, line := range all {
+		var ev event
+		_ = json.Unmarshal([]byte(line), &ev)
+		if ok(line, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitFor reads lines until one satisfies ok, or 30 s pass.
 func (l *lines) waitFor(t *testing.T, what string, ok func(line string, ev event) bool) event {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
-		select {
-		case line, open := <-l.ch:
-			if !open {
-				t.Fatalf("output ended before %s", what)
-			}
+		l.mu.Lock()
+		pending, changed := l.all[l.next:], l.changed
+		l.next = len(l.all)
+		l.mu.Unlock()
+		for _, line := range pending {
 			var ev event
 			_ = json.Unmarshal([]byte(line), &ev)
 			if ok(line, ev) {
 				return ev
 			}
+		}
+		select {
+		case <-changed:
 		case <-timeout:
 			t.Fatalf("no %s within 30s", what)
 		}

@@ -64,8 +64,8 @@ func (s *Scheduler) running() *activeRun {
 func (s *Scheduler) execute(r *activeRun) {
 	defer close(r.ended)
 	err := s.job.Run(r.ctx)
-	if err == nil && r.ctx.Err() != nil {
-		err = context.Cause(r.ctx)
+	if cause := context.Cause(r.ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = cause // why the run was cancelled says more than "context canceled"
 	}
 	close(r.done)
 	r.expiry.Stop()

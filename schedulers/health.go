@@ -3,24 +3,34 @@ package schedulers
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"go-leader-election/store"
 )
 
+// healthWindow is how long a failed store operation keeps the node unready
+// unless the same operation succeeds meanwhile: long enough to span the
+// retries of a tick, short enough that an operation not tried again (a
+// renewal of a run that ended) does not hold readiness down.
+const healthWindow = 15 * time.Second
+
 // Health tracks whether the store answers, from the outcome of every store
-// call the schedulers make. A nil *Health ignores reports.
+// call the schedulers make, per operation: a store whose reads work but
+// whose commits fail is unhealthy too. A nil *Health ignores reports.
 type Health struct {
-	mu       sync.Mutex
-	failures int
-	lastErr  error
-	lastOp   string
+	mu  sync.Mutex
+	ops map[string]*opHealth
+}
+
+type opHealth struct {
+	okAt, failedAt time.Time
+	err            error
 }
 
 func (h *Health) report(op string, err error) {
-	if h == nil {
-		return
+	if h != nil {
+		h.Report(op, err)
 	}
-	h.Report(op, err)
 }
 
 // Report records a store call's outcome. The protocol's sentinel errors are
@@ -28,21 +38,31 @@ func (h *Health) report(op string, err error) {
 func (h *Health) Report(op string, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.ops == nil {
+		h.ops = map[string]*opHealth{}
+	}
+	o := h.ops[op]
+	if o == nil {
+		o = &opHealth{}
+		h.ops[op] = o
+	}
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrTickTaken) ||
 		errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder) {
-		h.failures, h.lastErr = 0, nil
+		o.okAt = time.Now()
 		return
 	}
-	h.failures++
-	h.lastErr, h.lastOp = err, op
+	o.failedAt, o.err = time.Now(), err
 }
 
-// Err returns the latest failure if the most recent call failed, else nil.
+// Err returns a recent failure of an operation that has not succeeded
+// since, or nil.
 func (h *Health) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.failures == 0 {
-		return nil
+	for _, o := range h.ops {
+		if o.failedAt.After(o.okAt) && time.Since(o.failedAt) < healthWindow {
+			return o.err
+		}
 	}
-	return h.lastErr
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"go-leader-election/store"
 )
 
 func TestTenSchedulersRunEachTickOnce(t *testing.T) {
@@ -176,4 +178,29 @@ func TestSkewedClocksNeverRunATickTwice(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A lease naming a holder that never existed (or died before anyone saw
+// it) is taken over once it has lapsed by the node's own observation.
+func TestGhostHolderIsTakenOverAfterItsTTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "@every 1s", 100*time.Millisecond)
+		t0 := time.Now()
+		ghost, err := c.store.Claim(t.Context(), store.ClaimRequest{
+			Job: "job", Holder: "ghost/0", Node: "ghost", Tick: t0.Add(-time.Hour), TTL: 3 * time.Second, Now: t0,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.start("a", 0)
+		time.Sleep(6*time.Second + 500*time.Millisecond)
+		c.stopAll()
+		// Seen at the first tick's read (1.05 s), the ghost's 3 s lapse at
+		// 4.05 s: ticks 1-3 are not run, tick 4 runs late, ticks 5-6 on time.
+		s := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+		runs := c.checkRuns(s(1), s(6), time.Second, s(1), s(2), s(3))
+		if runs[0].term != ghost.Term+1 {
+			t.Errorf("term after the takeover = %d, want %d", runs[0].term, ghost.Term+1)
+		}
+	})
 }

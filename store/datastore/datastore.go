@@ -64,6 +64,7 @@ import (
 	"cloud.google.com/go/datastore"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -150,6 +151,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		// tenth of a claim's time and allocations (BenchmarkDatastoreClaim);
 		// the RPC counter above is what feeds our metrics.
 		option.WithTelemetryDisabled(),
+		// A store that was down comes back within seconds, not after gRPC's
+		// default reconnect backoff of up to two minutes.
+		option.WithGRPCDialOption(grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		})),
 	}, cfg.ClientOptions...)
 	client, err := datastore.NewClientWithDatabase(ctx, project, cfg.Database, opts...)
 	if err != nil {

@@ -1,0 +1,195 @@
+// Command scale measures how the scheduler's cost grows with the number of
+// jobs, and what an idle daemon costs. It prints markdown tables on stdout.
+//
+//	go run ./cmd/scale                              # 10, 100, 1000 jobs × 30 s, 3 nodes
+//	go run ./cmd/scale -jobs 10,100 -duration 10s   # a quick check
+//	go run ./cmd/scale -idle                        # an idle daemon, 60 s
+//
+// # Scale run (default)
+//
+// The command starts a Datastore emulator (package
+// go-leader-election/store/datastore/emulator) in a child process — it
+// re-executes itself with -role=emulator — so that the emulator's CPU and
+// memory are not counted with the nodes'. It reads the emulator's address from
+// the child's `export DATASTORE_EMULATOR_HOST=...` line.
+//
+// Then, for each size N of -jobs, in increasing order, in this process: it
+// builds -nodes nodes, each with its own store/datastore Store on the emulator
+// (namespace "scale-N", a new one per size; nothing else is reset between
+// sizes) and its own identity ("node0", "node1", ...), and on each node one
+// schedulers.Scheduler per job (job_0000, job_0001, ...), every job
+// "@every <-every>" with schedulers.DefaultTiming() and the real clock, logging
+// through the daemon's own JSON logger (package logging) into a counter at
+// level info. A job's run records (job, tick) from jobs.TokenFrom and returns
+// at once. All schedulers run for -duration, then are cancelled and waited
+// for (they release their leases on the way out).
+//
+// What is judged and measured, per size:
+//
+//   - The judged ticks are those from the first tick at least 2 s after the
+//     start to the last tick at least 1 s before the end. Each (job, judged
+//     tick) must have run exactly once: "runs twice" counts job-ticks run more
+//     than once, "missed" job-ticks run never.
+//   - Start lag: what schedulers.Observer.Started reports (run start minus
+//     tick), for the runs of judged ticks; p50, p99 and max.
+//   - The measurement window is from half a tick before the first judged tick
+//     to half a tick after the last, so it covers exactly the work of the
+//     judged ticks in steady state: no first claims (entity inserts), no
+//     release at shutdown. Store RPCs per job-tick (the sum over the nodes'
+//     Store.Calls().Total(), and by method), node CPU per 1,000 job-ticks
+//     (getrusage(RUSAGE_SELF) user+sys of this process) and the emulator's
+//     CPU per 1,000 job-ticks (utime+stime of /proc/<child>/stat, 100 Hz) are
+//     taken over that window. The whole run's CPU (from starting the
+//     schedulers to the last one stopped) is reported too.
+//   - Memory: this process's RSS at the end of the window (VmRSS), its peak
+//     RSS (VmHWM: the maximum over the process's life so far, hence the sizes
+//     in increasing order), and the emulator child's VmRSS. Not getrusage's
+//     maxrss: a process started by vfork+exec, as `go run` starts this one,
+//     inherits its parent's peak there.
+//
+// With -cpuprofile FILE the scale run writes a CPU profile of this process
+// (all sizes) for `go tool pprof -top`. With -batch-gets (an experiment, not
+// how the daemon works) each node's concurrent lease reads are coalesced into
+// multi-key Lookups, to measure that proposed change.
+//
+// # Idle daemon (-idle)
+//
+// The command builds the daemon (`go build` in the module root, found with
+// `go env GOMOD`), starts it with GO_PREACHER_SCHEDULE and
+// SCALA_PREACHER_SCHEDULE at "@every 1m", APP_PORT=0 and LOG_FORMAT=json,
+// first on the embedded store and then (unless -idle-stores says otherwise)
+// on the emulator child. It lets the daemon start up for 5 s — start-up is
+// excluded — then measures over -duration (default 60 s with -idle): VmRSS
+// and VmHWM from /proc/<pid>/status at the end, and utime+stime from
+// /proc/<pid>/stat as CPU seconds and as a percentage of one core. It also
+// scrapes a few Go runtime gauges from the daemon's /metrics. Then it sends
+// SIGTERM and checks that the daemon exits with status 0.
+//
+// The numbers are of the machine the command runs on, which is printed (CPU
+// count, model, load average, Go version); other work on the machine makes
+// them noisy.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go-leader-election/store/datastore/emulator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	role       string
+	addr       string
+	jobs       []int
+	duration   time.Duration
+	nodes      int
+	every      time.Duration
+	idle       bool
+	idleStores []string
+	cpuProfile string
+	batchGets  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.role, "role", "", "internal: `emulator` runs the Datastore emulator (the child process)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "internal: the emulator child's `host:port`")
+	jobs := fs.String("jobs", "10,100,1000", "comma-separated numbers of jobs, one run each, in increasing order")
+	fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long each size runs (with -idle: the measurement window, default 60s)")
+	fs.IntVar(&o.nodes, "nodes", 3, "nodes (each with its own store client) per size")
+	fs.DurationVar(&o.every, "every", time.Second, "the jobs' schedule, @every this")
+	fs.BoolVar(&o.idle, "idle", false, "measure an idle daemon instead")
+	stores := fs.String("idle-stores", "memory,datastore", "with -idle: the stores to run the daemon on, in order (memory, datastore)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (scale run)")
+	fs.BoolVar(&o.batchGets, "batch-gets", false, "experiment: coalesce each node's concurrent lease reads into multi-key Lookups (see batch.go)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.idle && !set["duration"] {
+		o.duration = 60 * time.Second
+	}
+	for _, s := range strings.Split(*jobs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-jobs: %q is not a positive number", s)
+		}
+		o.jobs = append(o.jobs, n)
+	}
+	if !slices.IsSorted(o.jobs) {
+		return o, errors.New("-jobs: sizes must be in increasing order (peak RSS is over the process's life)")
+	}
+	for _, s := range strings.Split(*stores, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "memory", "datastore":
+			o.idleStores = append(o.idleStores, s)
+		default:
+			return o, fmt.Errorf("-idle-stores: unknown store %q (memory, datastore)", s)
+		}
+	}
+	switch {
+	case o.nodes < 1:
+		return o, errors.New("-nodes must be at least 1")
+	case o.duration <= 0:
+		return o, errors.New("-duration must be positive")
+	case o.every < 10*time.Millisecond || o.every%time.Millisecond != 0:
+		return o, errors.New("-every must be a whole number of milliseconds, at least 10ms")
+	}
+	return o, nil
+}
+
+// run is the command; args exclude the program name.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.role == "emulator":
+		return emulator.Main(ctx, []string{"--host-port=" + o.addr, "--project=" + project}, stdout, stderr)
+	case o.role != "":
+		return fmt.Errorf("-role: unknown role %q", o.role)
+	case o.idle:
+		return runIdle(ctx, o, stdout, stderr)
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return runScale(ctx, o, stdout, stderr)
+}

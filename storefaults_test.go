@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cds "cloud.google.com/go/datastore"
+	"google.golang.org/grpc/codes"
+
+	"go-leader-election/store/datastore/emulator"
+)
+
+// These tests drive the whole daemon against the project's emulator and
+// break the store under it: absent at start, failing commits, failing
+// renewals, bad data, gone for good. Each checks the safe behaviour and
+// the log line that explains it.
+
+func datastoreEnv(addr string) map[string]string {
+	return map[string]string{
+		"DATASTORE_EMULATOR_HOST": addr, "DATASTORE_PROJECT_ID": "faults", "NODE_NAME": "solo",
+		"GO_PREACHER_SCHEDULE": "@every 500ms", "SCALA_PREACHER_SCHEDULE": "@every 500ms",
+		"STORE_TIMEOUT": "500ms",
+	}
+}
+
+func isMsg(msg string) func(string, event) bool {
+	return func(_ string, ev event) bool { return ev.Message == msg }
+}
+
+func TestStoreAbsentAtStartThenAppearsThenVanishes(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	d := startDaemon(t, datastoreEnv(addr))
+
+	d.out.waitFor(t, "a failed store call", isMsg("Store call failed"))
+	if code := d.status(t, "/readyz"); code != 503 {
+		t.Fatalf("/readyz with no store = %d, want 503", code)
+	}
+	if code := d.status(t, "/healthz"); code != 200 {
+		t.Fatalf("/healthz with no store = %d, want 200: alive, just not ready", code)
+	}
+
+	emu, err := emulator.Start(addr, emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.out.waitFor(t, "a run once the store appeared", isMsg("Running"))
+	if code := d.status(t, "/readyz"); code != 200 {
+		t.Fatalf("/readyz with the store back = %d, want 200", code)
+	}
+
+	emu.Close() // gone for good
+	d.out.waitFor(t, "a failed store call after the store vanished", isMsg("Store call failed"))
+	if code := d.status(t, "/readyz"); code != 503 {
+		t.Fatalf("/readyz with the store gone = %d, want 503", code)
+	}
+	if err := d.stop(); err != nil {
+		t.Fatalf("run returned %v with the store gone, want a clean stop", err)
+	}
+}
+
+func TestNoRunWithoutAStoredClaim(t *testing.T) {
+	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	emu.Faults().Set(emulator.Fault{Method: "Commit", Code: codes.Unavailable})
+	env := datastoreEnv(emu.Addr())
+	env["GO_PREACHER_SCHEDULE"], env["SCALA_PREACHER_SCHEDULE"] = "@every 2s", "@every 2s" // room for retries
+	d := startDaemon(t, env)
+
+	// Claims fail: the node retries with backoff (attempt 2 comes after a
+	// wait; the tick is given up before the next one), and runs nothing.
+	attempts := map[int]bool{}
+	for i := 0; !attempts[1] || !attempts[2]; i++ {
+		if i == 50 {
+			t.Fatalf("no second attempt after 50 failed claims: no retry")
+		}
+		line := ""
+		d.out.waitFor(t, "failed claims", func(l string, ev event) bool {
+			line = l
+			if ev.Message == "Running" {
+				t.Fatalf("a job ran although no claim could be stored: %s", l)
+			}
+			return ev.Message == "Store call failed" && strings.Contains(l, `"op":"claim"`)
+		})
+		for n := 1; n <= 2; n++ {
+			if strings.Contains(line, `"attempt":`+strconv.Itoa(n)+`,`) {
+				attempts[n] = true
+			}
+		}
+	}
+	if code := d.status(t, "/readyz"); code != 503 {
+		t.Errorf("/readyz while every commit fails = %d, want 503", code)
+	}
+
+	emu.Faults().Clear()
+	d.out.waitFor(t, "a run once commits work", isMsg("Running"))
+	if code := d.status(t, "/readyz"); code != 200 {
+		t.Errorf("/readyz after the store recovered = %d, want 200", code)
+	}
+}
+
+func TestFailingRenewalsCancelTheRunBeforeTheLeaseLapses(t *testing.T) {
+	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	env := datastoreEnv(emu.Addr())
+	env["GO_PREACHER_SCHEDULE"], env["SCALA_PREACHER_SCHEDULE"] = "@every 2s", "@every 2s"
+	env["PREACHER_TIMES"], env["PREACHER_PAUSE"] = "100", "100ms" // a 10 s run
+	env["LEASE_DURATION"], env["RENEW_DEADLINE"], env["RETRY_PERIOD"] = "1500ms", "1s", "200ms"
+	d := startDaemon(t, env)
+
+	d.out.waitFor(t, "a run", isMsg("Running"))
+	d.out.waitFor(t, "a sermon", func(l string, _ event) bool { return strings.HasSuffix(l, "language") || strings.HasSuffix(l, "JVM") })
+	broke := time.Now()
+	emu.Faults().Set(emulator.Fault{Method: "Commit", Code: codes.Unavailable})
+	fin := d.out.waitFor(t, "a run ended by lost leadership", func(_ string, ev event) bool {
+		return ev.Message == "Finished" && strings.Contains(ev.Error, "lost leadership")
+	})
+	if !d.out.seen(func(_ string, ev event) bool { return ev.Message == "Lost leadership" && ev.Job == fin.Job }) {
+		t.Errorf("no Lost leadership event for %s", fin.Job)
+	}
+	// A peer could take over a TTL after the last write it saw, which came
+	// before the store broke; no write of this run granted more than 2.5 s
+	// (the claim: the next tick plus LEASE_GRACE; renewals: LEASE_DURATION).
+	if limit := broke.Add(2500 * time.Millisecond); !fin.Time.Before(limit) {
+		t.Errorf("run ended at %s, not before %s when a peer may take the lease", fin.Time, limit)
+	}
+}
+
+func TestBadLeaseEntityIsReportedAndLeftAlone(t *testing.T) {
+	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	ctx := context.Background()
+	client, err := cds.NewClient(ctx, "faults", emu.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	key := cds.NameKey("Lease", "go_preacher", nil)
+	bad := cds.PropertyList{{Name: "Term", Value: "seven"}, {Name: "Holder", Value: "someone/else"}}
+	if _, err := client.Put(ctx, key, &bad); err != nil {
+		t.Fatal(err)
+	}
+
+	d := startDaemon(t, datastoreEnv(emu.Addr()))
+	d.out.waitFor(t, "the bad entity reported", func(l string, ev event) bool {
+		if ev.Message == "Running" && ev.Job == "go_preacher" {
+			t.Fatalf("go_preacher ran over an unreadable lease: %s", l)
+		}
+		return ev.Message == "Store call failed" && ev.Job == "go_preacher" && strings.Contains(l, "Term")
+	})
+	d.out.waitFor(t, "the other job running", func(_ string, ev event) bool { return ev.Message == "Running" && ev.Job == "scala_preacher" })
+	var after cds.PropertyList
+	if err := client.Get(ctx, key, &after); err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != 2 || after[0].Value != bad[0].Value && after[1].Value != bad[0].Value {
+		t.Errorf("the bad entity was changed: %v", after)
+	}
+}
