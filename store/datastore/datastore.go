@@ -114,6 +114,9 @@ type Store struct {
 	kind      string
 	namespace string
 	timeout   time.Duration
+	// gets and claims coalesce concurrent calls into multi-key RPCs.
+	gets   *coalescer[string, store.Lease]
+	claims *coalescer[store.ClaimRequest, store.Lease]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -139,6 +142,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		namespace: cfg.Namespace,
 		timeout:   cfg.Timeout,
 	}
+	s.gets = &coalescer[string, store.Lease]{max: maxLookupKeys, key: func(job string) string { return job }, do: s.getBatch}
+	s.claims = &coalescer[store.ClaimRequest, store.Lease]{max: maxMutations,
+		key: func(r store.ClaimRequest) string { return r.Job }, do: s.claimBatch}
 	if s.kind == "" {
 		s.kind = DefaultKind
 	}
@@ -175,28 +181,34 @@ func (s *Store) key(job string) *datastore.Key {
 	return k
 }
 
-// Get implements store.Store with one Lookup.
+// Get implements store.Store with one Lookup, shared with the reads of
+// other jobs made at the same moment.
 func (s *Store) Get(ctx context.Context, job string) (store.Lease, error) {
 	if job == "" {
 		return store.Lease{}, errors.New("datastore: get: empty job name")
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var e entity
-	err := s.client.Get(ctx, s.key(job), &e)
-	if errors.Is(err, datastore.ErrNoSuchEntity) {
-		return store.Lease{}, store.ErrNotFound
-	}
-	if err != nil {
+	l, err := s.gets.submit(ctx, job)
+	if err != nil && err == ctx.Err() { // gave up waiting for its batch
 		return store.Lease{}, wrap(ctx, "get", job, err)
 	}
-	e.lease.Job = job
-	return e.lease, nil
+	return l, err
 }
 
-// Claim implements store.Store in one transaction.
+// Claim implements store.Store in one transaction, shared with the claims
+// of other jobs made at the same moment.
 func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.Lease, error) {
-	return s.update(ctx, "claim", req.Job, req.Apply)
+	if req.Job == "" {
+		return store.Lease{}, errors.New("datastore: claim: empty job name")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	l, err := s.claims.submit(ctx, req)
+	if err != nil && err == ctx.Err() { // gave up waiting for its batch
+		return store.Lease{}, wrap(ctx, "claim", req.Job, err)
+	}
+	return l, err
 }
 
 // Renew implements store.Store in one transaction.

@@ -1,0 +1,87 @@
+package datastore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	cds "cloud.google.com/go/datastore"
+
+	"go-leader-election/store"
+	dsstore "go-leader-election/store/datastore"
+)
+
+// Claims and reads of many jobs made at the same moment, as at a tick
+// shared by many jobs, go in a few multi-key RPCs, and each job still gets
+// exactly the answer the rules give it.
+func TestConcurrentCallsAreBatched(t *testing.T) {
+	s := newStore(t, dsstore.Config{Namespace: "batch"})
+	ctx := context.Background()
+	const n = 200
+	prefix := jobName("batch")
+	job := func(i int) string { return fmt.Sprintf("%s-%03d", prefix, i) }
+
+	// Job 0 is held by another node, job 1 has a bad entity: the batch
+	// refuses or fails those two alone.
+	if _, err := s.Claim(ctx, claimReq(job(0), "other", 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawClient(t)
+	bad := cds.PropertyList{{Name: "Term", Value: "seven"}}
+	key := cds.NameKey(dsstore.DefaultKind, job(1), nil)
+	key.Namespace = "batch"
+	if _, err := raw.Put(ctx, key, &bad); err != nil {
+		t.Fatal(err)
+	}
+
+	all := func(f func(i int) error) []error {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() { <-start; errs[i] = f(i) })
+		}
+		close(start)
+		wg.Wait()
+		return errs
+	}
+	before := s.Calls().Total()
+	errs := all(func(i int) error {
+		l, err := s.Claim(ctx, claimReq(job(i), "me", 2, 0))
+		if err == nil && (l.Holder != "me/x" || l.Term != 1) {
+			return fmt.Errorf("claimed %+v", l)
+		}
+		return err
+	})
+	claimRPCs := s.Calls().Total() - before
+	for i, err := range errs {
+		switch {
+		case i == 0 && !errors.Is(err, store.ErrHeld):
+			t.Errorf("claim of the held job: %v, want ErrHeld", err)
+		case i == 1 && !errors.Is(err, dsstore.ErrBadEntity):
+			t.Errorf("claim of the bad entity: %v, want ErrBadEntity", err)
+		case i > 1 && err != nil:
+			t.Errorf("claim of %s: %v", job(i), err)
+		}
+	}
+	before = s.Calls().Total()
+	errs = all(func(i int) error {
+		l, err := s.Get(ctx, job(i))
+		if err == nil && i > 1 && l.Holder != "me/x" {
+			return fmt.Errorf("read %+v", l)
+		}
+		return err
+	})
+	getRPCs := s.Calls().Total() - before
+	for i, err := range errs {
+		if (i == 1) != (err != nil) {
+			t.Errorf("get of %s: %v", job(i), err)
+		}
+	}
+	t.Logf("%d concurrent claims: %d RPCs; %d concurrent reads: %d RPCs", n, claimRPCs, n, getRPCs)
+	if claimRPCs > n/4 || getRPCs > n/4 {
+		t.Errorf("%d RPCs for %d claims, %d for %d reads: want them batched", claimRPCs, n, getRPCs, n)
+	}
+}
