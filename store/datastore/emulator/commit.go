@@ -167,7 +167,7 @@ func (d *db) apply(ops []op) (*pb.CommitResponse, error) {
 		if cur != nil {
 			created = cur.created
 		}
-		e := proto.Clone(o.entity).(*pb.Entity)
+		e := o.entity // the request's own, which gRPC hands over and never reuses
 		e.Key = fullKey(key, r.part)
 		truncateTimes(e.GetProperties())
 		pending[r] = &record{entity: e, path: r.path, version: version, created: created, updated: now}

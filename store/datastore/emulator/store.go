@@ -168,15 +168,15 @@ func truncateValue(v *pb.Value) {
 	}
 }
 
-// result renders rec for a response, with key as its key.
+// result renders rec for a response, with key as its key. The response
+// shares rec's properties instead of copying them (copies were a third of the
+// emulator's CPU): a stored record is never changed, only replaced, and
+// responses are only read.
 func (rec *record) result(key *pb.Key, keysOnly bool) *pb.EntityResult {
-	var e *pb.Entity
-	if keysOnly {
-		e = &pb.Entity{}
-	} else {
-		e = proto.Clone(rec.entity).(*pb.Entity)
+	e := &pb.Entity{Key: key}
+	if !keysOnly {
+		e.Properties = rec.entity.GetProperties()
 	}
-	e.Key = proto.Clone(key).(*pb.Key)
 	return &pb.EntityResult{
 		Entity:     e,
 		Version:    rec.version,
