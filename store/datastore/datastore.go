@@ -172,6 +172,15 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// bound limits ctx to the store's timeout, unless its deadline is as near
+// already: a timer per call is measurable when a thousand jobs tick at once.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
 // Calls returns the counter of the RPCs this store's client makes.
 func (s *Store) Calls() *Calls { return s.calls }
 
@@ -187,7 +196,7 @@ func (s *Store) Get(ctx context.Context, job string) (store.Lease, error) {
 	if job == "" {
 		return store.Lease{}, errors.New("datastore: get: empty job name")
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	l, err := s.gets.submit(ctx, job)
 	if err != nil && err == ctx.Err() { // gave up waiting for its batch
@@ -202,7 +211,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.Lease,
 	if req.Job == "" {
 		return store.Lease{}, errors.New("datastore: claim: empty job name")
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	l, err := s.claims.submit(ctx, req)
 	if err != nil && err == ctx.Err() { // gave up waiting for its batch
