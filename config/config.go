@@ -128,7 +128,7 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, p.err
 	}
 	if err := c.Timing.Validate(); err != nil {
-		return Config{}, fmt.Errorf("lease timing (LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD, LEASE_GRACE, FOLLOWER_DELAY, STORE_TIMEOUT): %w", err)
+		return Config{}, errors.New(timingVars.Replace(err.Error()))
 	}
 	if c.Store == StoreDatastore && c.Datastore.Project == "" {
 		return Config{}, errors.New("STORE=datastore needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)")
@@ -145,6 +145,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// timingVars names schedulers.Timing's fields by their variables.
+var timingVars = strings.NewReplacer(
+	"LeaseDuration", "LEASE_DURATION", "RenewDeadline", "RENEW_DEADLINE", "RetryPeriod", "RETRY_PERIOD",
+	"Grace", "LEASE_GRACE", "FollowerDelay", "FOLLOWER_DELAY", "StoreTimeout", "STORE_TIMEOUT",
+	"ShutdownTimeout", "SHUTDOWN_TIMEOUT")
 
 // parser keeps the first error, so Load reads like a list of fields.
 type parser struct {

@@ -34,7 +34,6 @@ type verdict struct {
 type row struct {
 	fault    fault
 	twice    int
-	overlaps int
 	missed   map[string]int // by job: ticks no node ran, from the fault to the next
 	lateness time.Duration  // first run after the fault: start minus tick
 	resumed  time.Duration  // first run after the fault was undone, from the undoing

@@ -61,21 +61,21 @@ func DefaultTiming() Timing {
 func (t Timing) Validate() error {
 	switch {
 	case t.RetryPeriod <= 0:
-		return fmt.Errorf("RetryPeriod %s must be positive", t.RetryPeriod)
+		return fmt.Errorf("timing: RetryPeriod %s must be positive", t.RetryPeriod)
 	case t.StoreTimeout <= 0:
-		return fmt.Errorf("StoreTimeout %s must be positive", t.StoreTimeout)
+		return fmt.Errorf("timing: StoreTimeout %s must be positive", t.StoreTimeout)
 	case t.RenewDeadline <= t.RetryPeriod:
-		return fmt.Errorf("RenewDeadline %s must be greater than RetryPeriod %s", t.RenewDeadline, t.RetryPeriod)
+		return fmt.Errorf("timing: RenewDeadline %s must be greater than RetryPeriod %s", t.RenewDeadline, t.RetryPeriod)
 	case t.RenewDeadline <= t.StoreTimeout:
-		return fmt.Errorf("RenewDeadline %s must be greater than StoreTimeout %s", t.RenewDeadline, t.StoreTimeout)
+		return fmt.Errorf("timing: RenewDeadline %s must be greater than StoreTimeout %s", t.RenewDeadline, t.StoreTimeout)
 	case t.LeaseDuration <= t.RenewDeadline:
-		return fmt.Errorf("LeaseDuration %s must be greater than RenewDeadline %s", t.LeaseDuration, t.RenewDeadline)
+		return fmt.Errorf("timing: LeaseDuration %s must be greater than RenewDeadline %s", t.LeaseDuration, t.RenewDeadline)
 	case t.FollowerDelay < 0:
-		return fmt.Errorf("FollowerDelay %s must not be negative", t.FollowerDelay)
+		return fmt.Errorf("timing: FollowerDelay %s must not be negative", t.FollowerDelay)
 	case t.Grace <= t.FollowerDelay:
-		return fmt.Errorf("Grace %s must be greater than FollowerDelay %s", t.Grace, t.FollowerDelay)
+		return fmt.Errorf("timing: Grace %s must be greater than FollowerDelay %s", t.Grace, t.FollowerDelay)
 	case t.ShutdownTimeout < 0:
-		return fmt.Errorf("ShutdownTimeout %s must not be negative", t.ShutdownTimeout)
+		return fmt.Errorf("timing: ShutdownTimeout %s must not be negative", t.ShutdownTimeout)
 	}
 	return nil
 }
