@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,23 +58,12 @@ func TestFaults(t *testing.T) {
 	c.undo()
 	time.Sleep(5 * time.Second)
 
-	to := time.Now().Truncate(time.Second).Add(-time.Second)
-	c.stopAll()
-	events, faults, procs := c.snapshot()
-	v := judge(events, faults, procs, from, to, time.Second, time.Now())
+	v := c.finish(from, time.Second)
 	var table strings.Builder
+	table.WriteString("fault suite: 3 nodes, CLOCK_OFFSET +700ms/-700ms/0, both jobs @every 1s\n")
 	v.print(&table)
-	t.Logf("fault suite (3 nodes, CLOCK_OFFSET +700ms/-700ms/0, both jobs @every 1s):\n%s", table.String())
-	if os.Getenv("E2E_TABLE") != "" {
-		_ = os.WriteFile(os.Getenv("E2E_TABLE"), []byte(table.String()), 0o644)
-	}
-
-	for _, k := range v.twice {
-		t.Errorf("ran twice: %s", k)
-	}
-	for _, o := range v.overlaps {
-		t.Errorf("overlapping runs: %s", o)
-	}
+	publish(t, table.String())
+	v.assertSafe(t)
 	for _, r := range v.rows {
 		switch {
 		case strings.HasPrefix(r.fault.kind, "kill -9") && r.maxMissed() > 1:

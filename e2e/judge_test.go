@@ -3,8 +3,10 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
+	"testing"
 	"text/tabwriter"
 	"time"
 )
@@ -223,4 +225,32 @@ func (v verdict) summary(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "TOTAL: %d runs, %d overlapping\t%d\t%d\t%d\t\t\n", len(v.runs), len(v.overlaps), len(v.rows), len(v.twice), v.totalMissed())
 	tw.Flush()
+}
+
+// finish stops the cluster and judges the ticks from from to the last whole
+// second before now.
+func (c *cluster) finish(from time.Time, interval time.Duration) verdict {
+	to := time.Now().Truncate(time.Second).Add(-time.Second)
+	c.stopAll()
+	events, faults, procs := c.snapshot()
+	return judge(events, faults, procs, from, to, interval, time.Now())
+}
+
+// publish logs a table and, with E2E_TABLE set, writes it to that file.
+func publish(t *testing.T, table string) {
+	t.Log("\n" + table)
+	if path := os.Getenv("E2E_TABLE"); path != "" {
+		_ = os.WriteFile(path, []byte(table), 0o644)
+	}
+}
+
+// assertSafe fails t for any tick run twice and any overlapping runs.
+func (v verdict) assertSafe(t *testing.T) {
+	t.Helper()
+	for _, k := range v.twice {
+		t.Errorf("ran twice: %s", k)
+	}
+	for _, o := range v.overlaps {
+		t.Errorf("overlapping runs: %s", o)
+	}
 }

@@ -77,21 +77,10 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second)
-	to := time.Now().Truncate(time.Second).Add(-time.Second)
-	c.stopAll()
-	events, faults, procs := c.snapshot()
-	v := judge(events, faults, procs, from, to, time.Second, time.Now())
+	v := c.finish(from, time.Second)
 	var table strings.Builder
 	fmt.Fprintf(&table, "soak: %s, %d nodes (offsets within ±700ms), both jobs @every 1s, seed %d\n", d, n, seed)
 	v.summary(&table)
-	t.Log("\n" + table.String())
-	if path := os.Getenv("E2E_TABLE"); path != "" {
-		_ = os.WriteFile(path, []byte(table.String()), 0o644)
-	}
-	for _, k := range v.twice {
-		t.Errorf("ran twice: %s", k)
-	}
-	for _, o := range v.overlaps {
-		t.Errorf("overlapping runs: %s", o)
-	}
+	publish(t, table.String())
+	v.assertSafe(t)
 }
