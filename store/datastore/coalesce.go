@@ -23,6 +23,7 @@ type coalescer[Req, Res any] struct {
 }
 
 type call[Req, Res any] struct {
+	ctx  context.Context // the caller's: once it ends, the call is not made
 	req  Req
 	res  Res
 	err  error
@@ -30,9 +31,10 @@ type call[Req, Res any] struct {
 }
 
 // submit queues req and waits for its result or for ctx to end. A call
-// abandoned by its context may still be carried out, as an RPC may.
+// abandoned by its context while queued is dropped; one abandoned while its
+// batch is in flight may still be carried out, as an RPC may.
 func (c *coalescer[Req, Res]) submit(ctx context.Context, req Req) (Res, error) {
-	cl := &call[Req, Res]{req: req, done: make(chan struct{})}
+	cl := &call[Req, Res]{ctx: ctx, req: req, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, cl)
 	if !c.busy {
@@ -73,6 +75,10 @@ func (c *coalescer[Req, Res]) drain() {
 func (c *coalescer[Req, Res]) take() (batch, rest []*call[Req, Res]) {
 	seen := make(map[string]bool, len(c.queue))
 	for _, cl := range c.queue {
+		if cl.ctx.Err() != nil {
+			close(cl.done) // its caller has returned already
+			continue
+		}
 		k := c.key(cl.req)
 		if len(batch) == c.max || seen[k] {
 			rest = append(rest, cl)

@@ -1,0 +1,88 @@
+package datastore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// recorder is a coalescer whose batches wait for the test's go-ahead.
+type recorder struct {
+	c       *coalescer[string, string]
+	mu      sync.Mutex
+	batches [][]string
+	proceed chan struct{}
+	started chan struct{}
+}
+
+func newRecorder(max int) *recorder {
+	r := &recorder{proceed: make(chan struct{}), started: make(chan struct{}, 100)}
+	r.c = &coalescer[string, string]{max: max, key: func(s string) string { return s[:1] }, do: func(batch []*call[string, string]) {
+		r.started <- struct{}{}
+		<-r.proceed
+		var reqs []string
+		for _, cl := range batch {
+			reqs = append(reqs, cl.req)
+			cl.res = "done " + cl.req
+		}
+		r.mu.Lock()
+		r.batches = append(r.batches, reqs)
+		r.mu.Unlock()
+	}}
+	return r
+}
+
+func TestCoalescerBatchesWhatArrivesMeanwhile(t *testing.T) {
+	r := newRecorder(3)
+	var wg sync.WaitGroup
+	submit := func(ctx context.Context, req string) {
+		wg.Go(func() {
+			res, err := r.c.submit(ctx, req)
+			if err == nil && res != "done "+req {
+				t.Errorf("%s got %q", req, res)
+			}
+		})
+	}
+	submit(context.Background(), "a1") // a lone call goes at once
+	<-r.started
+	cancelled, cancel := context.WithCancel(context.Background())
+	for i, req := range []string{"b1", "c1", "a2", "d1", "e1"} { // a2: same key as a1
+		ctx := context.Background()
+		if i == 1 {
+			ctx = cancelled
+		}
+		submit(ctx, req)
+		for queued := 0; queued != i+1; { // in this order
+			r.c.mu.Lock()
+			queued = len(r.c.queue)
+			r.c.mu.Unlock()
+		}
+	}
+	cancel() // c1's caller gives up while queued
+	close(r.proceed)
+	wg.Wait()
+	want := [][]string{{"a1"}, {"b1", "a2", "d1"}, {"e1"}}
+	if !slices.EqualFunc(r.batches, want, slices.Equal) {
+		t.Fatalf("batches = %v, want %v (max 3, c1 dropped)", r.batches, want)
+	}
+}
+
+func TestCoalescerCallerTimesOut(t *testing.T) {
+	r := newRecorder(10)
+	go func() { _, _ = r.c.submit(context.Background(), "a") }()
+	<-r.started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.c.submit(ctx, "b"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("submit with a cancelled context: %v", err)
+	}
+	close(r.proceed)
+	for i := range 3 { // the coalescer still serves later calls
+		if res, err := r.c.submit(context.Background(), "x"+strconv.Itoa(i)); err != nil || res != "done x"+strconv.Itoa(i) {
+			t.Fatalf("later call: %q %v", res, err)
+		}
+	}
+}
