@@ -36,6 +36,7 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, l store.Lease) {
 		// The claim took so long to confirm that a peer may soon judge it
 		// lapsed: the tick stays taken, and unrun, rather than risk overlap.
 		s.obs.LeaseLost(s.job.Name)
+		s.obs.Skipped(s.job.Name, SkipMissed) // taken, so no other node runs it either
 		s.log.Warn().Str("tick", formatTick(t)).Int64("term", l.Term).
 			Str("reason", "claim confirmed too late to run safely").Msg("Lost leadership")
 		return
