@@ -171,7 +171,7 @@ func (v verdict) print(w io.Writer) {
 	for tk := v.from; !tk.After(v.to); tk = tk.Add(v.perSecond) {
 		ticks += len(jobs)
 	}
-	fmt.Fprintf(tw, "TOTAL: %d job-ticks, %d runs, %d overlapping runs\t\t%d\t%d\t\t\n", ticks, len(v.runs), len(v.overlaps), len(v.twice), v.totalMissed())
+	fmt.Fprintf(tw, "TOTAL: %d job-ticks judged, %d runs of them, %d overlapping runs\t\t%d\t%d\t\t\n", ticks, v.judgedRuns(), len(v.overlaps), len(v.twice), v.totalMissed())
 	tw.Flush()
 }
 
@@ -223,7 +223,7 @@ func (v verdict) summary(w io.Writer) {
 		a := byKind[kind]
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", kind, a.count, a.twice, a.missed, a.worstMissed, a.worstLate.Round(time.Millisecond))
 	}
-	fmt.Fprintf(tw, "TOTAL: %d runs, %d overlapping\t%d\t%d\t%d\t\t\n", len(v.runs), len(v.overlaps), len(v.rows), len(v.twice), v.totalMissed())
+	fmt.Fprintf(tw, "TOTAL: %d runs of judged ticks, %d overlapping\t%d\t%d\t%d\t\t\n", v.judgedRuns(), len(v.overlaps), len(v.rows), len(v.twice), v.totalMissed())
 	tw.Flush()
 }
 
@@ -253,4 +253,15 @@ func (v verdict) assertSafe(t *testing.T) {
 	for _, o := range v.overlaps {
 		t.Errorf("overlapping runs: %s", o)
 	}
+}
+
+// judgedRuns counts the runs of ticks in [from, to].
+func (v verdict) judgedRuns() int {
+	n := 0
+	for _, r := range v.runs {
+		if !r.tick.Before(v.from) && !r.tick.After(v.to) {
+			n++
+		}
+	}
+	return n
 }
