@@ -59,4 +59,11 @@
 // every other node started after the dead holder's last write (a node that
 // has just started waits a whole TTL). A tick is not retried after its
 // following tick has come. Nodes must share the schedule of a job.
+//
+// A process frozen in the middle of a run (a long GC pause, SIGSTOP, a VM
+// migration) resumes its job's code at the same moment as the timer that
+// cancels it; meanwhile a peer may have taken the lease over, so the two
+// runs can overlap in wall time. No lease protocol can prevent that alone:
+// a job whose writes must never interleave should carry its fencing token
+// (jobs.TokenFrom) to the system it writes to.
 package schedulers
