@@ -54,6 +54,3 @@ func (s *Scheduler) Status() Status {
 	}
 	return st
 }
-
-// Name is the job's name.
-func (s *Scheduler) Name() string { return s.job.Name }
