@@ -117,9 +117,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info().Int("port", port).Str("started_in", time.Since(started).String()).
 		Msg(fmt.Sprintf("Listening on port %d", port))
 
+	// The schedulers stop on claiming when this ends: at a signal, or if the
+	// HTTP server fails.
+	claiming, stopClaiming := context.WithCancel(ctx)
+	defer stopClaiming()
 	var wg sync.WaitGroup
 	for _, s := range scheds {
-		wg.Go(func() { s.Run(ctx) })
+		wg.Go(func() { s.Run(claiming) })
 	}
 
 	select {
@@ -128,8 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Error().Err(err).Msg("HTTP server failed; shutting down")
 	}
 	log.Info().Str("shutdown_timeout", cfg.Timing.ShutdownTimeout.String()).Msg("Shutting down: no new runs; waiting for running jobs")
-	// Schedulers stop on ctx; if the HTTP server failed first they need it
-	// ended too. Nothing more is claimed either way.
+	stopClaiming()
 	wg.Wait()
 	shutdownHTTP(srv, log)
 	log.Info().Msg("Stopped")

@@ -19,7 +19,7 @@ func New(out io.Writer, format, level, stage string) zerolog.Logger {
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000", PartsOrder: []string{
 			zerolog.TimestampFieldName, zerolog.LevelFieldName, zerolog.MessageFieldName,
-		}}
+		}, FieldsExclude: []string{"application", "environment"}} // the same on every line
 	}
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || level == "" {
