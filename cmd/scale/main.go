@@ -48,9 +48,7 @@
 //     inherits its parent's peak there.
 //
 // With -cpuprofile FILE the scale run writes a CPU profile of this process
-// (all sizes) for `go tool pprof -top`. With -batch-gets (an experiment, not
-// how the daemon works) each node's concurrent lease reads are coalesced into
-// multi-key Lookups, to measure that proposed change.
+// (all sizes) for `go tool pprof -top`.
 //
 // # Idle daemon (-idle)
 //
@@ -109,7 +107,6 @@ type options struct {
 	idle       bool
 	idleStores []string
 	cpuProfile string
-	batchGets  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -125,7 +122,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.idle, "idle", false, "measure an idle daemon instead")
 	stores := fs.String("idle-stores", "memory,datastore", "with -idle: the stores to run the daemon on, in order (memory, datastore)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (scale run)")
-	fs.BoolVar(&o.batchGets, "batch-gets", false, "experiment: coalesce each node's concurrent lease reads into multi-key Lookups (see batch.go)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -16,7 +16,6 @@ import (
 	"go-leader-election/jobs"
 	"go-leader-election/logging"
 	"go-leader-election/schedulers"
-	"go-leader-election/store"
 	"go-leader-election/store/datastore"
 )
 
@@ -110,11 +109,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 		js[j] = jobs.Job{Name: fmt.Sprintf("job_%04d", j), Schedule: spec, Run: rec.job(j)}
 	}
 	var stores []*datastore.Store
-	var batchers []*batcher
 	defer func() {
-		for _, b := range batchers {
-			b.close()
-		}
 		for _, st := range stores {
 			_ = st.Close()
 		}
@@ -132,20 +127,11 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 		if err := st.Ping(ctx); err != nil { // connects, outside the measurement
 			return r, err
 		}
-		var nodeStore store.Store = st
-		if o.batchGets {
-			b, err := newBatcher(ctx, emu.host, fmt.Sprintf("scale-%d", n), timing.StoreTimeout)
-			if err != nil {
-				return r, err
-			}
-			batchers = append(batchers, b)
-			nodeStore = batchedStore{Store: st, b: b}
-		}
 		id := schedulers.NewIdentity(fmt.Sprintf("node%d", i))
 		health := &schedulers.Health{} // one per node, as in the daemon
 		for _, j := range js {
 			scheds = append(scheds, schedulers.New(schedulers.Config{
-				Job: j, Spec: spec, Schedule: sched, Store: nodeStore, Clock: clock.Real{},
+				Job: j, Spec: spec, Schedule: sched, Store: st, Clock: clock.Real{},
 				Identity: id, Timing: timing, Log: base, Health: health, Observer: obs,
 			}))
 		}
@@ -159,11 +145,6 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 			for m, c := range st.Calls().Snapshot() {
 				s.byMethod[m] += c
 			}
-		}
-		for _, b := range batchers {
-			c := b.rpcs.Load()
-			s.rpc += c
-			s.byMethod["Lookup (batched)"] += c
 		}
 		return s
 	}
@@ -263,10 +244,6 @@ func perJobTicks(v float64, jobTicks int, scale float64, format string) string {
 
 func printScale(w io.Writer, o options, results []result) {
 	fmt.Fprintf(w, "### Scale run: %d node(s), jobs @every %s, %s per size\n\n", o.nodes, o.every, o.duration)
-	if o.batchGets {
-		fmt.Fprintln(w, "**Experiment -batch-gets**: each node's concurrent lease reads are coalesced into multi-key Lookups (cmd/scale/batch.go); the daemon does not do this.")
-		fmt.Fprintln(w)
-	}
 	fmt.Fprintf(w, "Machine: %s.\n\n", machine())
 	fmt.Fprintln(w, "| jobs | nodes | job-ticks judged | runs twice | missed ticks | start lag p50 (ms) | p99 (ms) | max (ms) | store RPCs / job-tick ¹ | node CPU s / 1,000 job-ticks ¹ | node peak RSS (MiB) ² | emulator CPU s / 1,000 job-ticks ¹ | emulator CPU s, whole run ³ |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
