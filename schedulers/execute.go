@@ -167,10 +167,12 @@ func (s *Scheduler) lose(r *activeRun, reason string) {
 		s.mu.Lock()
 		s.sentAt = time.Time{}
 		s.mu.Unlock()
-		r.cancel(errLostLeadership)
 		s.obs.LeaseLost(s.job.Name)
+		// Logged before the cancellation, so that it precedes the run's
+		// Finished event.
 		s.log.Warn().Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).
 			Str("reason", reason).Msg("Lost leadership")
+		r.cancel(errLostLeadership)
 	})
 }
 
