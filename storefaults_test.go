@@ -31,6 +31,7 @@ func isMsg(msg string) func(string, event) bool {
 }
 
 func TestStoreAbsentAtStartThenAppearsThenVanishes(t *testing.T) {
+	skipShort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	d := startDaemon(t, datastoreEnv(addr))
 
@@ -62,6 +63,7 @@ func TestStoreAbsentAtStartThenAppearsThenVanishes(t *testing.T) {
 }
 
 func TestNoRunWithoutAStoredClaim(t *testing.T) {
+	skipShort(t)
 	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +107,7 @@ func TestNoRunWithoutAStoredClaim(t *testing.T) {
 }
 
 func TestFailingRenewalsCancelTheRunBeforeTheLeaseLapses(t *testing.T) {
+	skipShort(t)
 	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +138,7 @@ func TestFailingRenewalsCancelTheRunBeforeTheLeaseLapses(t *testing.T) {
 }
 
 func TestBadLeaseEntityIsReportedAndLeftAlone(t *testing.T) {
+	skipShort(t)
 	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -166,5 +170,11 @@ func TestBadLeaseEntityIsReportedAndLeftAlone(t *testing.T) {
 	}
 	if len(after) != 2 || after[0].Value != bad[0].Value && after[1].Value != bad[0].Value {
 		t.Errorf("the bad entity was changed: %v", after)
+	}
+}
+
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the daemon against a real store for seconds")
 	}
 }

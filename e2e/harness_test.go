@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,10 @@ import (
 var binary string // built once by TestMain
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // every test here skips itself
+	}
 	dir, err := os.MkdirTemp("", "gle-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
