@@ -18,8 +18,8 @@ import (
 // 2-5 s while a same-name twin starts, or SIGSTOP of the store for 1-4 s.
 func TestSoak(t *testing.T) {
 	d, err := time.ParseDuration(os.Getenv("E2E_SOAK"))
-	if err != nil || d <= 0 {
-		t.Skip("set E2E_SOAK=10m to run the soak")
+	if err != nil || d <= 0 || testing.Short() {
+		t.Skip("set E2E_SOAK=10m (without -short) to run the soak")
 	}
 	seed, _ := strconv.ParseUint(os.Getenv("E2E_SEED"), 10, 64)
 	if seed == 0 {
