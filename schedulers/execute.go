@@ -17,14 +17,15 @@ var (
 
 // activeRun is one run of the job on this node.
 type activeRun struct {
-	tok    jobs.Token
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	start  time.Time
-	done   chan struct{} // closed when the job has returned
-	ended  chan struct{} // closed when the run's bookkeeping is over
-	lost   sync.Once
-	expiry *time.Timer // re-checks the trust deadline
+	tok     jobs.Token
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	start   time.Time
+	done    chan struct{} // closed when the job has returned
+	ended   chan struct{} // closed when the run's bookkeeping is over
+	lost    sync.Once
+	expiry  *time.Timer // re-checks the trust deadline
+	renewal *time.Timer // starts renewWhileRunning when the first renewal is due
 }
 
 // start runs the job for tick t under lease l, just claimed.
@@ -52,7 +53,9 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, l store.Lease) {
 
 	s.obs.Started(s.job.Name, r.start.Sub(t))
 	s.log.Info().Str("tick", formatTick(t)).Int64("term", l.Term).Msg("Running")
-	go s.renewWhileRunning(r)
+	// Most runs end before their first renewal is due: a timer, not a
+	// goroutine, waits for it.
+	r.renewal = s.clk.AfterFunc(s.renewWait(r.start, trusted), func() { s.renewWhileRunning(r) })
 	go s.execute(r)
 }
 
@@ -70,6 +73,7 @@ func (s *Scheduler) execute(r *activeRun) {
 	}
 	close(r.done)
 	r.expiry.Stop()
+	r.renewal.Stop()
 	dur := s.clk.Now().Sub(r.start)
 	r.cancel(nil)
 
@@ -96,31 +100,39 @@ func (s *Scheduler) execute(r *activeRun) {
 	}
 }
 
-// renewWhileRunning renews the lease until the job returns: after each
-// write, again within RetryPeriod and before half the trusted time is gone.
+// renewWhileRunning renews the lease until the job returns: now, then again
+// within RetryPeriod and before half the trusted time is gone.
 func (s *Scheduler) renewWhileRunning(r *activeRun) {
-	last := r.start
 	for {
+		select {
+		case <-r.done:
+			return
+		default:
+		}
+		last := s.clk.Now()
+		if !s.renew(r, s.t.LeaseDuration) {
+			return
+		}
 		s.mu.Lock()
 		trusted := s.trustedUntilLocked()
 		s.mu.Unlock()
 		if trusted.IsZero() {
 			return
 		}
-		// Half the trust left, but not hammering a failing store either.
-		wait := min(s.t.RetryPeriod, max(trusted.Sub(last)/2, s.t.RetryPeriod/8))
-		timer := s.clk.NewTimer(last.Add(wait).Sub(s.clk.Now()))
+		timer := s.clk.NewTimer(last.Add(s.renewWait(last, trusted)).Sub(s.clk.Now()))
 		select {
 		case <-r.done:
 			timer.Stop()
 			return
 		case <-timer.C:
 		}
-		last = s.clk.Now()
-		if !s.renew(r, s.t.LeaseDuration) {
-			return
-		}
 	}
+}
+
+// renewWait is how long after last to renew a lease trusted until trusted:
+// half the trust left, but not hammering a failing store either.
+func (s *Scheduler) renewWait(last, trusted time.Time) time.Duration {
+	return min(s.t.RetryPeriod, max(trusted.Sub(last)/2, s.t.RetryPeriod/8))
 }
 
 // renew extends the lease by ttl. It reports false once leadership is lost.
