@@ -60,14 +60,20 @@ func (l *lines) seen(ok func(line string, ev event) bool) bool {
 	l.mu.Lock()
 	all := l.all
 	l.mu.Unlock()
-	for _, line := range all {
+	_, found := firstMatch(all, ok)
+	return found
+}
+
+// firstMatch returns the event of the first line that satisfies ok.
+func firstMatch(lines []string, ok func(line string, ev event) bool) (event, bool) {
+	for _, line := range lines {
 		var ev event
 		_ = json.Unmarshal([]byte(line), &ev)
 		if ok(line, ev) {
-			return true
+			return ev, true
 		}
 	}
-	return false
+	return event{}, false
 }
 
 // waitFor reads lines until one satisfies ok, or 30 s pass.
@@ -79,12 +85,8 @@ func (l *lines) waitFor(t *testing.T, what string, ok func(line string, ev event
 		pending, changed := l.all[l.next:], l.changed
 		l.next = len(l.all)
 		l.mu.Unlock()
-		for _, line := range pending {
-			var ev event
-			_ = json.Unmarshal([]byte(line), &ev)
-			if ok(line, ev) {
-				return ev
-			}
+		if ev, found := firstMatch(pending, ok); found {
+			return ev
 		}
 		select {
 		case <-changed:
