@@ -20,6 +20,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/config"
+	"go-leader-election/emulator"
 	"go-leader-election/jobs"
 	"go-leader-election/logging"
 	"go-leader-election/metrics"
@@ -27,7 +28,6 @@ import (
 	"go-leader-election/server"
 	"go-leader-election/store"
 	"go-leader-election/store/datastore"
-	"go-leader-election/store/datastore/emulator"
 	"go-leader-election/store/memory"
 )
 

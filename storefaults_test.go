@@ -10,7 +10,7 @@ import (
 	cds "cloud.google.com/go/datastore"
 	"google.golang.org/grpc/codes"
 
-	"go-leader-election/store/datastore/emulator"
+	"go-leader-election/emulator"
 )
 
 // These tests drive the whole daemon against the project's emulator and

@@ -10,10 +10,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/emulator"
 	"go-leader-election/jobs"
 	"go-leader-election/schedulers"
 	dsstore "go-leader-election/store/datastore"
-	"go-leader-election/store/datastore/emulator"
 )
 
 // budgetObserver snapshots its node's RPC counts at its Nth run or sit-out.

@@ -8,7 +8,7 @@
 // # Scale run (default)
 //
 // The command starts a Datastore emulator (package
-// go-leader-election/store/datastore/emulator) in a child process — it
+// go-leader-election/emulator) in a child process — it
 // re-executes itself with -role=emulator — so that the emulator's CPU and
 // memory are not counted with the nodes'. It reads the emulator's address from
 // the child's `export DATASTORE_EMULATOR_HOST=...` line.
@@ -83,7 +83,7 @@ import (
 	"syscall"
 	"time"
 
-	"go-leader-election/store/datastore/emulator"
+	"go-leader-election/emulator"
 )
 
 func main() {

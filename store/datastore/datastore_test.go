@@ -13,9 +13,9 @@ import (
 
 	cds "cloud.google.com/go/datastore"
 
+	"go-leader-election/emulator"
 	"go-leader-election/store"
 	dsstore "go-leader-election/store/datastore"
-	"go-leader-election/store/datastore/emulator"
 	"go-leader-election/store/storetest"
 )
 

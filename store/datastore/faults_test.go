@@ -10,9 +10,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"go-leader-election/emulator"
 	"go-leader-election/store"
 	dsstore "go-leader-election/store/datastore"
-	"go-leader-election/store/datastore/emulator"
 )
 
 // These tests change the emulator's fault rules, which apply to every
