@@ -9,14 +9,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/pkg/namesgenerator"
 	"github.com/rs/zerolog"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"go-leader-election/clock"
 	"go-leader-election/config"
@@ -68,28 +64,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer st.Close()
 	log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", id.Holder).Msg("Store selected")
 
-	health := &schedulers.Health{}
-	var scheds []*schedulers.Scheduler
-	statuses := func() []schedulers.Status {
-		out := make([]schedulers.Status, len(scheds))
-		for i, s := range scheds {
-			out[i] = s.Status()
-		}
-		return out
-	}
-	m := metrics.New(statuses)
+	var group *schedulers.Group
+	m := metrics.New(func() []schedulers.Status { return group.Statuses() })
 	if ds, ok := st.(*datastore.Store); ok {
 		m.UseRPCCounter()
 		ds.Calls().SetObserver(m.ObserveRPC)
 	}
+	var scheduled []schedulers.Scheduled
 	for _, j := range jobs.Registry(withOut(cfg.Jobs, out)) {
 		s := cfg.Schedules[j.Name]
 		m.AddJob(j.Name)
-		scheds = append(scheds, schedulers.New(schedulers.Config{
-			Job: j, Spec: s.Spec, Schedule: s.Schedule, Store: st, Clock: clk,
-			Identity: id, Timing: cfg.Timing, Log: base, Health: health, Observer: m,
-		}))
+		scheduled = append(scheduled, schedulers.Scheduled{Job: j, Spec: s.Spec, Schedule: s.Schedule})
 	}
+	group, err = schedulers.NewGroup(schedulers.GroupConfig{
+		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
+	})
+	if err != nil {
+		return err
+	}
+	health := group.Health()
 
 	started := time.Now()
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
@@ -100,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{
 		Handler: server.New(server.Options{
 			Node: node, Store: cfg.Store,
-			Jobs: statuses,
+			Jobs: group.Statuses,
 			Ready: func(ctx context.Context) error {
 				if err := st.Ping(ctx); err != nil {
 					return err
@@ -121,10 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// HTTP server fails.
 	claiming, stopClaiming := context.WithCancel(ctx)
 	defer stopClaiming()
-	var wg sync.WaitGroup
-	for _, s := range scheds {
-		wg.Go(func() { s.Run(claiming) })
-	}
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); group.Run(claiming) }()
 
 	select {
 	case <-ctx.Done():
@@ -133,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info().Str("shutdown_timeout", cfg.Timing.ShutdownTimeout.String()).Msg("Shutting down: no new runs; waiting for running jobs")
 	stopClaiming()
-	wg.Wait()
+	<-stopped
 	shutdownHTTP(srv, log)
 	log.Info().Msg("Stopped")
 	return nil
@@ -158,16 +149,12 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		return memory.New(), nil
 	}
 	d := cfg.Datastore
-	var opts []option.ClientOption
-	if d.EmulatorHost != "" {
-		// Passed explicitly rather than left to the client library's own
-		// reading of the process environment, so run sees only getenv.
-		opts = append(opts, option.WithEndpoint(d.EmulatorHost), option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
-	}
+	// The emulator host is passed explicitly rather than left to the client
+	// library's own reading of the process environment, so run sees only
+	// getenv.
 	st, err := datastore.New(ctx, datastore.Config{
 		Project: d.Project, Database: d.Database, Namespace: d.Namespace, Kind: d.Kind,
-		Timeout: cfg.Timing.StoreTimeout, ClientOptions: opts,
+		Timeout: cfg.Timing.StoreTimeout, EmulatorHost: d.EmulatorHost,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("STORE=datastore: %w", err)

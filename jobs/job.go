@@ -9,7 +9,8 @@ package jobs
 
 import (
 	"context"
-	"time"
+
+	"go-leader-election/lease"
 )
 
 // Job is one scheduled unit of work.
@@ -23,24 +24,15 @@ type Job struct {
 	Run func(ctx context.Context) error
 }
 
-// Token is the fencing token of one run: the run of Tick under lease Term.
-// Terms only grow, so an external system that remembers the highest term it
-// accepted can refuse a write from a holder that has been deposed.
-type Token struct {
-	Job  string
-	Tick time.Time
-	Term int64
-}
-
-type tokenKey struct{}
+// Token is the fencing token of one run: the run of Tick of job Name under
+// lease Term. Terms only grow, so an external system that remembers the
+// highest term it accepted can refuse a write from a holder that has been
+// deposed. It is lease.Token, named here so that job code need not import
+// the lease package.
+type Token = lease.Token
 
 // WithToken returns ctx carrying t. The schedulers call it; jobs read it.
-func WithToken(ctx context.Context, t Token) context.Context {
-	return context.WithValue(ctx, tokenKey{}, t)
-}
+func WithToken(ctx context.Context, t Token) context.Context { return lease.WithToken(ctx, t) }
 
 // TokenFrom returns the fencing token of the run ctx belongs to.
-func TokenFrom(ctx context.Context) (Token, bool) {
-	t, ok := ctx.Value(tokenKey{}).(Token)
-	return t, ok
-}
+func TokenFrom(ctx context.Context) (Token, bool) { return lease.TokenFrom(ctx) }

@@ -89,9 +89,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Registry is the registry, for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // ObserveRPC records one store RPC; pass it to the Datastore RPC counter,
 // after calling UseRPCCounter.
 func (m *Metrics) ObserveRPC(method, code string, d time.Duration) {
@@ -145,7 +142,7 @@ func code(err error) string {
 		return codes.OK.String()
 	case errors.Is(err, store.ErrNotFound):
 		return codes.NotFound.String()
-	case errors.Is(err, store.ErrTickTaken), errors.Is(err, store.ErrHeld), errors.Is(err, store.ErrNotHolder):
+	case store.IsRefusal(err):
 		return codes.FailedPrecondition.String()
 	default:
 		return codes.Unknown.String()

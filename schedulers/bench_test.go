@@ -25,7 +25,7 @@ func (c *setClock) Now() time.Time { return time.Unix(0, c.now.Load()) }
 // leader handles it: claim, log, run an empty job, record the run.
 func BenchmarkTick(b *testing.B) {
 	clk := &setClock{}
-	s := New(Config{
+	s, err := New(Config{
 		Job:      jobs.Job{Name: "bench", Run: func(context.Context) error { return nil }},
 		Spec:     "@every 1s",
 		Schedule: Every(time.Second),
@@ -35,6 +35,9 @@ func BenchmarkTick(b *testing.B) {
 		Timing:   DefaultTiming(),
 		Log:      zerolog.Nop(),
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var prev time.Time

@@ -95,11 +95,11 @@ func (f *faultyStore) Renew(ctx context.Context, req store.RenewRequest) (store.
 	return f.Store.Renew(ctx, req)
 }
 
-func (f *faultyStore) Release(ctx context.Context, job, holder string, term int64) error {
+func (f *faultyStore) Release(ctx context.Context, req store.ReleaseRequest) error {
 	if f.down.Load() {
 		return errInjected
 	}
-	return f.Store.Release(ctx, job, holder, term)
+	return f.Store.Release(ctx, req)
 }
 
 type node struct {
@@ -138,11 +138,14 @@ func (c *cluster) start(name string, offset time.Duration) *node {
 	}
 	n := &node{name: name, store: &faultyStore{Store: c.store}, done: make(chan struct{})}
 	timing := DefaultTiming()
-	n.sched = New(Config{
+	n.sched, err = New(Config{
 		Job: c.rec.job(name, c.dur), Spec: c.spec, Schedule: sched, Store: n.store,
 		Clock: clock.Offset(clock.Real{}, offset), Identity: NewIdentity(name), Timing: timing,
 		Log: zerolog.New(c.log).Hook(timeHook{}),
 	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go func() { defer close(n.done); n.sched.Run(ctx) }()

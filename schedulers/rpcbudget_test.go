@@ -94,11 +94,14 @@ func TestRPCBudget(t *testing.T) {
 		defer st.Close()
 		obs := &budgetObserver{calls: st.Calls(), target: to, enough: make(chan struct{})}
 		observers = append(observers, obs)
-		s := schedulers.New(schedulers.Config{
+		s, err := schedulers.New(schedulers.Config{
 			Job:  jobs.Job{Name: "budget", Run: func(context.Context) error { return nil }},
 			Spec: "@every 300ms", Schedule: every, Store: st, Clock: clock.Real{},
 			Identity: schedulers.NewIdentity(node), Timing: timing, Log: zerolog.Nop(), Observer: obs,
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Go(func() { s.Run(ctx) })
 	}
 	timeout := time.After(30 * time.Second)

@@ -2,8 +2,8 @@ package schedulers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -11,75 +11,88 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/jobs"
+	"go-leader-election/lease"
 	"go-leader-election/store"
 )
 
-// Identity names a process. Node is the operator's name for the replica;
-// Holder adds a per-process random suffix, so that a restarted process with
-// the same node name never inherits its predecessor's live lease.
-type Identity struct {
-	Node   string
-	Holder string
-}
-
-// NewIdentity returns node's identity for this process.
-func NewIdentity(node string) Identity {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return Identity{Node: node, Holder: node + "/" + hex.EncodeToString(b)}
-}
-
 // Config is what a Scheduler is built from.
 type Config struct {
-	Job      jobs.Job
-	Spec     string // the schedule as written, for status
+	// Job is the work; its Name keys the lease. Required.
+	Job jobs.Job
+	// Spec is the schedule as written, for status.
+	Spec string
+	// Schedule gives the job's ticks. Required.
 	Schedule Schedule
-	Store    store.Store
-	Clock    clock.Clock
+	// Store keeps the job's lease. Required.
+	Store store.Store
+	// Clock tells the time. Default clock.Real{}.
+	Clock clock.Clock
+	// Identity names this process. Required (Holder non-empty).
 	Identity Identity
-	Timing   Timing
-	Log      zerolog.Logger
+	// Timing tunes the protocol; it must pass Timing.Validate.
+	Timing Timing
+	// Log receives the job's events; job and node are added.
+	Log zerolog.Logger
 	// Health, if set, is told the outcome of every store call.
-	Health *Health
+	Health *store.Health
 	// Observer, if set, is told of runs, skips and leadership changes.
 	Observer Observer
 }
 
 // Scheduler runs one job on this node, on the ticks no other node runs.
 type Scheduler struct {
-	cfg Config
-	job jobs.Job
-	clk clock.Clock
-	id  Identity
-	t   Timing
-	log zerolog.Logger
-	obs Observer
+	cfg   Config
+	job   jobs.Job
+	clk   clock.Clock
+	id    Identity
+	t     Timing
+	log   zerolog.Logger
+	obs   Observer
+	lease *lease.Lease
 
-	mu sync.Mutex
-	// known is the record as this node last read or wrote it; seenAt is when
-	// this node first saw known.Version (the observed-time method).
-	known  store.Lease
-	seenAt time.Time
-	// sentAt and ttl describe this node's most recent successful write as
-	// holder; zero sentAt means it does not hold the lease.
-	sentAt    time.Time
-	ttl       time.Duration
-	myVersion int64
-	run       *activeRun
-	last      *RunRecord
-	next      time.Time
+	mu   sync.Mutex
+	run  *activeRun
+	last *RunRecord
+	next time.Time
 }
 
-// New returns a scheduler; Run starts it.
-func New(cfg Config) *Scheduler {
+// New returns a scheduler, or an error naming what in cfg is invalid; Run
+// starts it.
+func New(cfg Config) (*Scheduler, error) {
+	switch {
+	case cfg.Job.Name == "" || cfg.Job.Run == nil:
+		return nil, errors.New("schedulers: Config.Job needs a Name and a Run function")
+	case cfg.Schedule == nil:
+		return nil, fmt.Errorf("schedulers: job %s: Config.Schedule is required", cfg.Job.Name)
+	case cfg.Store == nil:
+		return nil, fmt.Errorf("schedulers: job %s: Config.Store is required", cfg.Job.Name)
+	case cfg.Identity.Holder == "":
+		return nil, fmt.Errorf("schedulers: job %s: Config.Identity.Holder is required", cfg.Job.Name)
+	}
+	if err := cfg.Timing.Validate(); err != nil {
+		return nil, fmt.Errorf("schedulers: job %s: %w", cfg.Job.Name, err)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
-	log := cfg.Log.With().Str("job", cfg.Job.Name).Str("node", cfg.Identity.Node).Logger()
-	return &Scheduler{cfg: cfg, job: cfg.Job, clk: cfg.Clock, id: cfg.Identity, t: cfg.Timing, log: log, obs: cfg.Observer}
+	s := &Scheduler{cfg: cfg, job: cfg.Job, clk: cfg.Clock, id: cfg.Identity, t: cfg.Timing, obs: cfg.Observer,
+		log: cfg.Log.With().Str("job", cfg.Job.Name).Str("node", cfg.Identity.Node).Logger()}
+	l, err := lease.New(lease.Config{
+		Store: cfg.Store, Name: cfg.Job.Name, Holder: cfg.Identity.Holder, Node: cfg.Identity.Node,
+		Clock: cfg.Clock, Trust: cfg.Timing.trust(), Timeout: cfg.Timing.StoreTimeout,
+		OnCall: func(op string, d time.Duration, err error) {
+			cfg.Health.Report(op, err)
+			s.obs.StoreCall(s.job.Name, op, d, err)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("schedulers: job %s: %w", cfg.Job.Name, err)
+	}
+	s.lease = l
+	return s, nil
 }
 
 // Run handles ticks until ctx ends, then stops claiming, lets a running job
@@ -102,6 +115,12 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 	s.shutdown()
 }
+
+// leading reports whether this node holds the lease by its own reckoning
+// (its latest write as holder has not expired), so that it claims the next
+// tick without reading first. Running a job asks more: that the hold is
+// trusted (lease.State.Trusted).
+func (s *Scheduler) leading() bool { return s.lease.State().Kind == lease.Mine }
 
 // nextTick returns the tick to handle after last: the next one, unless the
 // node fell more than a tick behind, in which case the latest one due.
@@ -143,77 +162,4 @@ func (s *Scheduler) sleepUntil(ctx context.Context, at time.Time) bool {
 	}
 }
 
-// note records a record read from or returned by the store.
-func (s *Scheduler) note(l store.Lease) {
-	s.mu.Lock()
-	s.noteLocked(l)
-	s.mu.Unlock()
-}
-
-func (s *Scheduler) noteLocked(l store.Lease) {
-	if l.Version != s.known.Version || s.seenAt.IsZero() {
-		s.seenAt = s.clk.Now()
-	}
-	s.known = l
-	if l.Holder != s.id.Holder && l.Version > s.myVersion {
-		s.sentAt = time.Time{} // someone else wrote after this node's last write
-	}
-}
-
-// noteWrite records a successful write as holder, sent at sent.
-func (s *Scheduler) noteWrite(l store.Lease, sent time.Time) {
-	s.mu.Lock()
-	s.noteLocked(l)
-	if sent.After(s.sentAt) {
-		s.sentAt, s.ttl, s.myVersion = sent, l.TTL, l.Version
-		if s.run != nil {
-			// The latest write is the lease now, even when it is shorter
-			// than the one before (a renewal of a long claim).
-			s.run.expiry.Reset(s.trustedUntilLocked().Sub(s.clk.Now()))
-		}
-	}
-	s.mu.Unlock()
-}
-
-// lapseAt is when, by this node's clock, l lapses: its TTL after this node
-// first saw its version. Clock offsets between nodes do not enter into it.
-func (s *Scheduler) lapseAt(l store.Lease) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.noteLocked(l)
-	return s.seenAt.Add(l.TTL)
-}
-
-// trustedUntilLocked is when this node stops trusting its own hold.
-func (s *Scheduler) trustedUntilLocked() time.Time {
-	if s.sentAt.IsZero() {
-		return time.Time{}
-	}
-	return s.sentAt.Add(s.t.trusted(s.ttl))
-}
-
-// leading reports whether this node holds the lease: its latest write as
-// holder has not expired by its own reckoning. (Running a job asks more: that
-// the write is still trusted, see trustedUntilLocked.)
-func (s *Scheduler) leading() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.leadingLocked()
-}
-
-func (s *Scheduler) leadingLocked() bool {
-	return s.known.Holder == s.id.Holder && !s.sentAt.IsZero() && s.clk.Now().Before(s.sentAt.Add(s.ttl))
-}
-
-// call runs one store call under the store timeout, reporting its health.
-// Calls made on behalf of an accepted claim must complete even when
-// shutdown begins, so they never inherit the scheduler's cancellation.
-func (s *Scheduler) call(op string, f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.t.StoreTimeout)
-	defer cancel()
-	start := time.Now()
-	err := f(ctx)
-	s.cfg.Health.report(op, err)
-	s.obs.StoreCall(s.job.Name, op, time.Since(start), err)
-	return err
-}
+func formatTick(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -1,6 +1,10 @@
 package schedulers
 
-import "time"
+import (
+	"time"
+
+	"go-leader-election/lease"
+)
 
 // RunRecord describes a run of the job on this node.
 type RunRecord struct {
@@ -34,17 +38,18 @@ type Status struct {
 
 // Status returns a snapshot of what this node knows of the job.
 func (s *Scheduler) Status() Status {
+	ls := s.lease.State()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{
 		Job:          s.job.Name,
 		Schedule:     s.cfg.Spec,
 		NextTick:     s.next,
-		Leader:       s.known.Node,
-		Term:         s.known.Term,
-		LastTick:     s.known.Tick,
-		LeaseExpires: s.known.Expires,
-		Leading:      s.leadingLocked(),
+		Leader:       ls.Record.Node,
+		Term:         ls.Record.Term,
+		LastTick:     ls.Record.Tick,
+		LeaseExpires: ls.Record.Expires,
+		Leading:      ls.Kind == lease.Mine,
 		Running:      s.run != nil,
 	}
 	if s.last != nil {

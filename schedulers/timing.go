@@ -80,8 +80,7 @@ func (t Timing) Validate() error {
 	return nil
 }
 
-// trusted is how long after sending a write that granted ttl the holder may
-// still act on it: the RenewDeadline/LeaseDuration fraction of ttl.
-func (t Timing) trusted(ttl time.Duration) time.Duration {
-	return time.Duration(float64(ttl) * float64(t.RenewDeadline) / float64(t.LeaseDuration))
-}
+// trust is the fraction of a granted TTL the holder acts on:
+// RenewDeadline/LeaseDuration, the same for a LeaseDuration renewal and for
+// a claim held until the next tick.
+func (t Timing) trust() float64 { return float64(t.RenewDeadline) / float64(t.LeaseDuration) }

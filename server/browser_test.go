@@ -86,10 +86,13 @@ func startCluster(t *testing.T) *cluster {
 	}
 	alpha, bravo := schedulers.NewIdentity("alpha"), schedulers.NewIdentity("bravo")
 	start := func(id schedulers.Identity, job string) *schedulers.Scheduler {
-		s := schedulers.New(schedulers.Config{
+		s, err := schedulers.New(schedulers.Config{
 			Job: all[job], Spec: "@every 1s", Schedule: schedulers.Every(time.Second), Store: st,
 			Clock: clock.Real{}, Identity: id, Timing: timing, Log: zerolog.Nop(),
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Go(func() { s.Run(ctx) })
 		return s
 	}

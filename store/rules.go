@@ -1,16 +1,19 @@
 package store
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Apply computes, from the record as it stands (cur, with exists false when
 // there is none), the record a Claim writes. Backends call it inside their
 // atomic section so that every backend applies exactly the same rules.
 func (req ClaimRequest) Apply(cur Lease, exists bool) (Lease, error) {
 	if exists {
-		if !cur.Tick.Before(req.Tick) {
+		if !req.Tick.IsZero() && !cur.Tick.Before(req.Tick) {
 			return cur, ErrTickTaken
 		}
-		if cur.Held() && cur.Holder != req.Holder && cur.Version != req.Lapsed {
+		if cur.Held() && cur.Holder != req.Holder && cur.Version != req.LapsedVersion {
 			return cur, ErrHeld
 		}
 	}
@@ -20,7 +23,9 @@ func (req ClaimRequest) Apply(cur Lease, exists bool) (Lease, error) {
 		next.Term = cur.Term + 1
 	}
 	next.Holder, next.Node = req.Holder, req.Node
-	next.Tick = req.Tick
+	if !req.Tick.IsZero() {
+		next.Tick = req.Tick
+	}
 	next.TTL = req.TTL
 	next.Expires = req.Now.Add(req.TTL)
 	next.Version = cur.Version + 1
@@ -39,9 +44,9 @@ func (req RenewRequest) Apply(cur Lease, exists bool) (Lease, error) {
 	return next, nil
 }
 
-// ReleaseApply computes the record a Release writes, or ErrNotHolder.
-func ReleaseApply(cur Lease, exists bool, holder string, term int64) (Lease, error) {
-	if !exists || cur.Holder != holder || cur.Term != term {
+// Apply computes the record a Release writes, or ErrNotHolder.
+func (req ReleaseRequest) Apply(cur Lease, exists bool) (Lease, error) {
+	if !exists || cur.Holder != req.Holder || cur.Term != req.Term {
 		return cur, ErrNotHolder
 	}
 	next := cur
@@ -50,4 +55,18 @@ func ReleaseApply(cur Lease, exists bool, holder string, term int64) (Lease, err
 	next.Expires = time.Time{}
 	next.Version++
 	return next, nil
+}
+
+// refusals are the protocol's answers: the store worked and said no.
+var refusals = []error{ErrNotFound, ErrTickTaken, ErrHeld, ErrNotHolder}
+
+// IsRefusal reports whether err is one of the protocol's sentinel answers
+// (the store answered and refused) rather than a failure to reach the store.
+func IsRefusal(err error) bool {
+	for _, r := range refusals {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
 }

@@ -50,15 +50,25 @@ type ClaimRequest struct {
 	Job    string
 	Holder string
 	Node   string
-	// Tick is the tick being claimed; it becomes Lease.Tick.
+	// Tick is the tick being claimed; it becomes Lease.Tick. Ticks are an
+	// optional monotonic sequence: a zero Tick claims the lease alone (a
+	// lease service, a member record), neither checking nor changing the
+	// recorded tick.
 	Tick time.Time
 	// TTL is written as Lease.TTL; Now+TTL as Lease.Expires.
 	TTL time.Duration
 	Now time.Time
-	// Lapsed is the Version of the record that the caller has judged lapsed,
-	// or 0. Another holder's lease is taken over only if the record is still
-	// at exactly this Version.
-	Lapsed int64
+	// LapsedVersion is the Version of the record that the caller has judged
+	// lapsed, or 0. Another holder's lease is taken over only if the record
+	// is still at exactly this Version.
+	LapsedVersion int64
+}
+
+// ReleaseRequest hands a lease back.
+type ReleaseRequest struct {
+	Job    string
+	Holder string
+	Term   int64
 }
 
 // RenewRequest extends a lease its holder already has.
@@ -93,10 +103,10 @@ type Store interface {
 	Get(ctx context.Context, job string) (Lease, error)
 
 	// Claim atomically applies, to the record as it stands:
-	//   - Tick at or after req.Tick: ErrTickTaken;
-	//   - held by another holder, Version != req.Lapsed: ErrHeld;
-	//   - otherwise write Holder, Node, Tick, TTL, Expires; Term+1 if the
-	//     holder changes (a first claim has Term 1); Version+1.
+	//   - req.Tick set and the record's Tick at or after it: ErrTickTaken;
+	//   - held by another holder, Version != req.LapsedVersion: ErrHeld;
+	//   - otherwise write Holder, Node, TTL, Expires, and Tick if set; Term+1
+	//     if the holder changes (a first claim has Term 1); Version+1.
 	// It returns the record written, or the record as it stands with an error.
 	Claim(ctx context.Context, req ClaimRequest) (Lease, error)
 
@@ -106,9 +116,9 @@ type Store interface {
 	Renew(ctx context.Context, req RenewRequest) (Lease, error)
 
 	// Release atomically clears Holder and Node (Version+1, Term and Tick
-	// kept) if holder still holds the lease under term, so that a peer can
-	// claim the next tick at once. ErrNotHolder otherwise.
-	Release(ctx context.Context, job, holder string, term int64) error
+	// kept) if req.Holder still holds the lease under req.Term, so that a
+	// peer can claim the next tick at once. ErrNotHolder otherwise.
+	Release(ctx context.Context, req ReleaseRequest) error
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -15,10 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // project is the Google Cloud project the emulator and the stores use.
@@ -188,15 +184,6 @@ func (c *child) stop() error {
 		return fmt.Errorf("emulator child: %w: %s", c.err, c.stderr)
 	}
 	return nil
-}
-
-// clientOptions reach the emulator at host without credentials, as run.go's
-// openStore does for DATASTORE_EMULATOR_HOST.
-func clientOptions(host string) []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(host), option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
 }
 
 // tailBuffer keeps the last max bytes written to it.

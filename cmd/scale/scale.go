@@ -104,9 +104,10 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	logs := newLogCounter()
 	base := logging.New(logs, "json", "info", "scale")
 
-	js := make([]jobs.Job, n)
-	for j := range js {
-		js[j] = jobs.Job{Name: fmt.Sprintf("job_%04d", j), Schedule: spec, Run: rec.job(j)}
+	scheduled := make([]schedulers.Scheduled, n)
+	for j := range scheduled {
+		job := jobs.Job{Name: fmt.Sprintf("job_%04d", j), Schedule: spec, Run: rec.job(j)}
+		scheduled[j] = schedulers.Scheduled{Job: job, Spec: spec, Schedule: sched}
 	}
 	var stores []*datastore.Store
 	defer func() {
@@ -114,11 +115,11 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 			_ = st.Close()
 		}
 	}()
-	var scheds []*schedulers.Scheduler
+	var groups []*schedulers.Group
 	for i := range o.nodes {
 		st, err := datastore.New(ctx, datastore.Config{
 			Project: project, Namespace: fmt.Sprintf("scale-%d", n),
-			Timeout: timing.StoreTimeout, ClientOptions: clientOptions(emu.host),
+			Timeout: timing.StoreTimeout, EmulatorHost: emu.host,
 		})
 		if err != nil {
 			return r, err
@@ -128,13 +129,13 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 			return r, err
 		}
 		id := schedulers.NewIdentity(fmt.Sprintf("node%d", i))
-		health := &schedulers.Health{} // one per node, as in the daemon
-		for _, j := range js {
-			scheds = append(scheds, schedulers.New(schedulers.Config{
-				Job: j, Spec: spec, Schedule: sched, Store: st, Clock: clock.Real{},
-				Identity: id, Timing: timing, Log: base, Health: health, Observer: obs,
-			}))
+		g, err := schedulers.NewGroup(schedulers.GroupConfig{
+			Jobs: scheduled, Store: st, Clock: clock.Real{}, Identity: id, Timing: timing, Log: base, Observer: obs,
+		})
+		if err != nil {
+			return r, err
 		}
+		groups = append(groups, g)
 	}
 
 	take := func() sample {
@@ -154,8 +155,8 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	var wg sync.WaitGroup
 	r.whole[0] = take()
 	start := time.Now()
-	for _, s := range scheds {
-		wg.Go(func() { s.Run(runCtx) })
+	for _, g := range groups {
+		wg.Go(func() { g.Run(runCtx) })
 	}
 	end := start.Add(o.duration)
 	first := every.Next(start.Add(2*time.Second - 1)) // the first tick >= start+2s

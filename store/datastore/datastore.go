@@ -6,7 +6,7 @@
 //
 //   - Atomic claims. Claim, Renew and Release each run one Datastore
 //     transaction: read the job's entity, apply the store package's rules
-//     (store.ClaimRequest.Apply, store.RenewRequest.Apply, store.ReleaseApply)
+//     (store.ClaimRequest.Apply, store.RenewRequest.Apply, store.ReleaseRequest.Apply)
 //     and write, so of any number of processes claiming the same tick exactly
 //     one wins. A first claim writes with an insert mutation, which fails
 //     rather than overwrites if another process created the entity first; that
@@ -64,6 +64,7 @@ import (
 	"cloud.google.com/go/datastore"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -100,6 +101,9 @@ type Config struct {
 	// Timeout bounds each store call (Get, Claim, Renew, Release, Ping),
 	// retries included; 0 means DefaultTimeout (5s).
 	Timeout time.Duration
+	// EmulatorHost, if set, is the host:port of an emulator, dialled
+	// without credentials or TLS.
+	EmulatorHost string
 	// ClientOptions are passed to the client after the package's own. When
 	// $DATASTORE_EMULATOR_HOST is set the client library dials that emulator
 	// without credentials. An option.WithGRPCConn bypasses the RPC counter.
@@ -164,6 +168,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			MinConnectTimeout: 5 * time.Second,
 		})),
 	}, cfg.ClientOptions...)
+	if cfg.EmulatorHost != "" {
+		opts = append(opts, option.WithEndpoint(cfg.EmulatorHost), option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
 	client, err := datastore.NewClientWithDatabase(ctx, project, cfg.Database, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("datastore: new client for project %s: %w", project, err)
@@ -226,10 +234,8 @@ func (s *Store) Renew(ctx context.Context, req store.RenewRequest) (store.Lease,
 }
 
 // Release implements store.Store in one transaction.
-func (s *Store) Release(ctx context.Context, job, holder string, term int64) error {
-	_, err := s.update(ctx, "release", job, func(cur store.Lease, exists bool) (store.Lease, error) {
-		return store.ReleaseApply(cur, exists, holder, term)
-	})
+func (s *Store) Release(ctx context.Context, req store.ReleaseRequest) error {
+	_, err := s.update(ctx, "release", req.Job, req.Apply)
 	return err
 }
 

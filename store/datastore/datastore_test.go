@@ -77,7 +77,7 @@ func claimReq(job, node string, tick int, lapsed int64) store.ClaimRequest {
 	at := base.Add(time.Duration(tick) * time.Second)
 	return store.ClaimRequest{
 		Job: job, Holder: node + "/x", Node: node, Tick: at,
-		TTL: 1500 * time.Millisecond, Now: at, Lapsed: lapsed,
+		TTL: 1500 * time.Millisecond, Now: at, LapsedVersion: lapsed,
 	}
 }
 
@@ -146,7 +146,7 @@ func TestRPCBudget(t *testing.T) {
 			return err
 		}, map[string]int64{"Lookup": 1, "Commit": 1}},
 		{"Release", func() error {
-			return s.Release(ctx, job, "a/x", held.Term)
+			return s.Release(ctx, store.ReleaseRequest{Job: job, Holder: "a/x", Term: held.Term})
 		}, map[string]int64{"Lookup": 1, "Commit": 1}},
 		{"Ping", func() error { return s.Ping(ctx) }, map[string]int64{"Lookup": 1}},
 	}
@@ -273,7 +273,7 @@ func TestBadEntity(t *testing.T) {
 	check("Claim", err)
 	_, err = s.Renew(ctx, store.RenewRequest{Job: job, Holder: "someone", Term: 0, TTL: time.Second, Now: base})
 	check("Renew", err)
-	check("Release", s.Release(ctx, job, "someone", 0))
+	check("Release", s.Release(ctx, store.ReleaseRequest{Job: job, Holder: "someone", Term: 0}))
 
 	var after cds.PropertyList
 	if err := raw.Get(ctx, key, &after); err != nil {

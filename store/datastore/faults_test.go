@@ -152,7 +152,7 @@ func TestErrorsNameTheJob(t *testing.T) {
 	check("claim", err)
 	_, err = s.Renew(ctx, store.RenewRequest{Job: job, Holder: "a/x", Term: 1, TTL: time.Second, Now: base})
 	check("renew", err)
-	check("release", s.Release(ctx, job, "a/x", 1))
+	check("release", s.Release(ctx, store.ReleaseRequest{Job: job, Holder: "a/x", Term: 1}))
 	check("ping", s.Ping(ctx))
 
 	byCode := s.Calls().Stats()["Lookup"].Codes

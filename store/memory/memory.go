@@ -57,13 +57,13 @@ func (s *Store) Renew(_ context.Context, req store.RenewRequest) (store.Lease, e
 }
 
 // Release implements store.Store.
-func (s *Store) Release(_ context.Context, job, holder string, term int64) error {
+func (s *Store) Release(_ context.Context, req store.ReleaseRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[job]
-	next, err := store.ReleaseApply(cur, ok, holder, term)
+	cur, ok := s.leases[req.Job]
+	next, err := req.Apply(cur, ok)
 	if err == nil {
-		s.leases[job] = next
+		s.leases[req.Job] = next
 	}
 	return err
 }

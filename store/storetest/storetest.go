@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Renew", testRenew},
 		{"Release", testRelease},
 		{"JobsAreIndependent", testJobsAreIndependent},
+		{"ClaimWithoutTick", testClaimWithoutTick},
 		{"ConcurrentClaimsOneWinner", testConcurrentClaims},
 		{"Ping", func(t *testing.T, s store.Store, _ string) {
 			if err := s.Ping(context.Background()); err != nil {
@@ -54,7 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 func claim(job, holder string, n int, lapsed int64) store.ClaimRequest {
 	return store.ClaimRequest{
 		Job: job, Holder: holder + "/x", Node: holder,
-		Tick: tick(n), TTL: 1500 * time.Millisecond, Now: tick(n), Lapsed: lapsed,
+		Tick: tick(n), TTL: 1500 * time.Millisecond, Now: tick(n), LapsedVersion: lapsed,
 	}
 }
 
@@ -164,8 +165,8 @@ func testRenew(t *testing.T, s store.Store, job string) {
 func testRelease(t *testing.T, s store.Store, job string) {
 	ctx := context.Background()
 	held := mustClaim(t, s, claim(job, "a", 1, 0))
-	wantErr(t, "Release by another holder", s.Release(ctx, job, "b/x", held.Term), store.ErrNotHolder)
-	if err := s.Release(ctx, job, "a/x", held.Term); err != nil {
+	wantErr(t, "Release by another holder", s.Release(ctx, store.ReleaseRequest{Job: job, Holder: "b/x", Term: held.Term}), store.ErrNotHolder)
+	if err := s.Release(ctx, store.ReleaseRequest{Job: job, Holder: "a/x", Term: held.Term}); err != nil {
 		t.Fatalf("Release by the holder: %v", err)
 	}
 	got, err := s.Get(ctx, job)
@@ -175,7 +176,7 @@ func testRelease(t *testing.T, s store.Store, job string) {
 	if got.Held() || got.Node != "" || got.Term != held.Term || !got.Tick.Equal(tick(1)) || got.Version != held.Version+1 {
 		t.Fatalf("after release = %+v, want no holder, term %d and tick 1 kept", got, held.Term)
 	}
-	wantErr(t, "a second Release", s.Release(ctx, job, "a/x", held.Term), store.ErrNotHolder)
+	wantErr(t, "a second Release", s.Release(ctx, store.ReleaseRequest{Job: job, Holder: "a/x", Term: held.Term}), store.ErrNotHolder)
 	_, err = s.Claim(ctx, claim(job, "b", 1, 0))
 	wantErr(t, "claiming the released tick", err, store.ErrTickTaken)
 	next := mustClaim(t, s, claim(job, "b", 2, 0)) // no lapse needed: nobody holds it
@@ -240,5 +241,39 @@ func assertLease(t *testing.T, what string, got, want store.Lease) {
 		got.Term != want.Term || !got.Tick.Equal(want.Tick) || got.TTL != want.TTL ||
 		!got.Expires.Equal(want.Expires) || got.Version != want.Version {
 		t.Fatalf("%s:\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+// testClaimWithoutTick: ticks are optional. A claim with a zero tick checks
+// only the holder rule and keeps the recorded tick, so a lease service or a
+// member record can use the same protocol.
+func testClaimWithoutTick(t *testing.T, s store.Store, job string) {
+	ctx := context.Background()
+	noTick := func(holder string, lapsed int64) store.ClaimRequest {
+		r := claim(job, holder, 1, lapsed)
+		r.Tick = time.Time{}
+		return r
+	}
+	first := mustClaim(t, s, noTick("a", 0))
+	if first.Term != 1 || !first.Tick.IsZero() || first.Version != 1 {
+		t.Fatalf("first claim without a tick = %+v, want term 1, zero tick, version 1", first)
+	}
+	again := mustClaim(t, s, noTick("a", 0))
+	if again.Term != 1 || again.Version != 2 {
+		t.Fatalf("the holder claiming again = %+v, want term 1 (unchanged), version 2", again)
+	}
+	_, err := s.Claim(ctx, noTick("b", 0))
+	wantErr(t, "another holder claiming without a tick", err, store.ErrHeld)
+	took := mustClaim(t, s, noTick("b", again.Version))
+	if took.Holder != "b/x" || took.Term != 2 {
+		t.Fatalf("takeover without a tick = %+v, want holder b/x, term 2", took)
+	}
+	ticked := mustClaim(t, s, claim(job, "b", 3, 0))
+	if !ticked.Tick.Equal(tick(3)) {
+		t.Fatalf("tick claim after tickless claims = %+v, want tick 3", ticked)
+	}
+	kept := mustClaim(t, s, noTick("b", 0))
+	if !kept.Tick.Equal(tick(3)) {
+		t.Fatalf("a claim without a tick changed the recorded tick: %+v, want tick 3 kept", kept)
 	}
 }

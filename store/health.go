@@ -1,11 +1,8 @@
-package schedulers
+package store
 
 import (
-	"errors"
 	"sync"
 	"time"
-
-	"go-leader-election/store"
 )
 
 // healthWindow is how long a failed store operation keeps the node unready
@@ -15,7 +12,7 @@ import (
 const healthWindow = 15 * time.Second
 
 // Health tracks whether the store answers, from the outcome of every store
-// call the schedulers make, per operation: a store whose reads work but
+// call its users make, per operation: a store whose reads work but
 // whose commits fail is unhealthy too. A nil *Health ignores reports.
 type Health struct {
 	mu  sync.Mutex
@@ -27,15 +24,12 @@ type opHealth struct {
 	err            error
 }
 
-func (h *Health) report(op string, err error) {
-	if h != nil {
-		h.Report(op, err)
-	}
-}
-
 // Report records a store call's outcome. The protocol's sentinel errors are
-// answers, not failures.
+// answers, not failures. A nil *Health ignores it.
 func (h *Health) Report(op string, err error) {
+	if h == nil {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ops == nil {
@@ -46,8 +40,7 @@ func (h *Health) Report(op string, err error) {
 		o = &opHealth{}
 		h.ops[op] = o
 	}
-	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrTickTaken) ||
-		errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder) {
+	if err == nil || IsRefusal(err) {
 		o.okAt = time.Now()
 		return
 	}

@@ -1,0 +1,118 @@
+package schedulers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go-leader-election/lease"
+	"go-leader-election/store"
+)
+
+// tick handles tick t: claim it and run the job, or sit out. prev is the
+// tick this node handled before t, if any.
+//
+// A node that holds the lease claims at once. Any other node first reads the
+// record (one plain read), and claims only if the tick is free and the lease
+// is released, absent, or lapsed by its own observation. If the holder has
+// not claimed t and its lease lapses before the following tick, the node
+// looks again every Grace/2 until the lapse and then claims: a holder that
+// died still gets its tick run, late by at most Grace.
+func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
+	if s.running() != nil {
+		s.skipOverlap(ctx, t)
+		return
+	}
+	deadline := s.cfg.Schedule.Next(t)
+	failures := 0
+	read := !s.leading()
+	before := s.lease.State().Record.Tick // the latest tick on record before this claim
+	for {
+		if read {
+			st, err := s.lease.Read(ctx)
+			if err != nil {
+				if !s.backoff(ctx, t, deadline, &failures, "get", err) {
+					return
+				}
+				continue
+			}
+			before = st.Record.Tick
+			now := s.clk.Now()
+			switch {
+			case !st.Record.Tick.Before(t):
+				s.sitOut(t, st.Record, "tick taken")
+				return
+			case st.Kind == lease.Held && !st.Lapsed(now):
+				if !st.Until.Before(deadline) {
+					s.sitOut(t, st.Record, "lease held")
+					return
+				}
+				// Look again before the lapse too: a holder that is merely
+				// late (a slower clock) claims meanwhile, and seeing its
+				// write early keeps the next lapse close to the truth.
+				at := now.Add(s.t.Grace / 2)
+				if st.Until.Before(at) {
+					at = st.Until
+				}
+				s.log.Debug().Str("tick", formatTick(t)).Str("leader", st.Record.Node).
+					Time("lapse", st.Until).Msg("Waiting for the lease to lapse")
+				if !s.sleepUntil(ctx, at) {
+					return
+				}
+				continue
+			}
+		}
+		read = true
+
+		sent := s.clk.Now()
+		if !sent.Before(deadline) {
+			// A slow store made this node look until the following tick:
+			// that tick supersedes t, which it leaves unclaimed.
+			s.sitOut(t, s.lease.State().Record, "following tick reached")
+			return
+		}
+		st, err := s.lease.Claim(ctx, t, max(deadline.Add(s.t.Grace).Sub(sent), s.t.Grace))
+		switch {
+		case err == nil:
+			if !prev.IsZero() && !before.IsZero() && before.Before(prev) {
+				s.obs.Skipped(s.job.Name, SkipMissed)
+				s.log.Warn().Str("tick", formatTick(prev)).Str("last_run_tick", formatTick(before)).
+					Msg("Tick missed by every node")
+			}
+			s.start(ctx, t, st)
+			return
+		case errors.Is(err, store.ErrTickTaken):
+			s.sitOut(t, st.Record, "tick taken")
+			return
+		case errors.Is(err, store.ErrHeld):
+			// someone renewed or took over since the read: read again
+		default:
+			if !s.backoff(ctx, t, deadline, &failures, "claim", err) {
+				return
+			}
+		}
+	}
+}
+
+// backoff logs a failed store call and waits before the next try, doubling
+// from 100ms up to RetryPeriod. It gives up (false) when the next try would
+// come after deadline or shutdown begins, and then sits out: no store claim,
+// no run.
+func (s *Scheduler) backoff(ctx context.Context, t, deadline time.Time, failures *int, op string, err error) bool {
+	*failures++
+	wait := min(s.t.RetryPeriod, 100*time.Millisecond<<min(*failures-1, 10))
+	s.log.Warn().Err(err).Str("op", op).Str("tick", formatTick(t)).Int("attempt", *failures).
+		Dur("retry_in", wait).Msg("Store call failed")
+	at := s.clk.Now().Add(wait)
+	if !at.Before(deadline) {
+		s.sitOut(t, s.lease.State().Record, "store unavailable")
+		return false
+	}
+	return s.sleepUntil(ctx, at)
+}
+
+func (s *Scheduler) sitOut(t time.Time, l store.Lease, reason string) {
+	s.obs.Skipped(s.job.Name, SkipSatOut)
+	s.log.Info().Str("tick", formatTick(t)).Str("leader", l.Node).Int64("term", l.Term).
+		Str("reason", reason).Msg("Sitting out")
+}

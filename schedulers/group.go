@@ -1,0 +1,76 @@
+package schedulers
+
+import (
+	"context"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"go-leader-election/clock"
+	"go-leader-election/jobs"
+	"go-leader-election/store"
+)
+
+// Scheduled is one job as a node runs it: the job and its schedule.
+type Scheduled struct {
+	Job      jobs.Job
+	Spec     string
+	Schedule Schedule
+}
+
+// GroupConfig is what a Group is built from: the fields shared by every
+// job's scheduler on one node (see Config for each).
+type GroupConfig struct {
+	Jobs     []Scheduled
+	Store    store.Store
+	Clock    clock.Clock
+	Identity Identity
+	Timing   Timing
+	Log      zerolog.Logger
+	Observer Observer
+}
+
+// Group is one node's schedulers, one per job, sharing a store, an identity
+// and one Health. The daemon and cmd/scale build their nodes with it.
+type Group struct {
+	scheds []*Scheduler
+	health *store.Health
+}
+
+// NewGroup returns a scheduler per job, or the first configuration error.
+func NewGroup(cfg GroupConfig) (*Group, error) {
+	g := &Group{health: &store.Health{}}
+	for _, j := range cfg.Jobs {
+		s, err := New(Config{
+			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
+			Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
+		})
+		if err != nil {
+			return nil, err
+		}
+		g.scheds = append(g.scheds, s)
+	}
+	return g, nil
+}
+
+// Run runs every scheduler until ctx ends and all have stopped and released
+// their leases.
+func (g *Group) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range g.scheds {
+		wg.Go(func() { s.Run(ctx) })
+	}
+	wg.Wait()
+}
+
+// Statuses returns each job's status, in the order of GroupConfig.Jobs.
+func (g *Group) Statuses() []Status {
+	out := make([]Status, len(g.scheds))
+	for i, s := range g.scheds {
+		out[i] = s.Status()
+	}
+	return out
+}
+
+// Health is the store's health as this node's store calls saw it.
+func (g *Group) Health() *store.Health { return g.health }

@@ -1,0 +1,167 @@
+package schedulers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"go-leader-election/jobs"
+	"go-leader-election/lease"
+)
+
+var (
+	errLostLeadership  = errors.New("lost leadership")
+	errShutdownTimeout = errors.New("shutdown timeout")
+)
+
+// activeRun is one run of the job on this node.
+type activeRun struct {
+	tok     jobs.Token
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	start   time.Time
+	done    chan struct{} // closed when the job has returned
+	ended   chan struct{} // closed when the run's bookkeeping is over
+	renewal interface{ Stop() bool } // starts renewWhileRunning when the first renewal is due
+}
+
+// start runs the job for tick t under the hold st, just claimed.
+func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
+	now := s.clk.Now()
+	if !st.Trusted(now) {
+		// The claim took so long to confirm that a peer may soon judge it
+		// lapsed: the tick stays taken, and unrun, rather than risk overlap.
+		s.obs.LeaseLost(s.job.Name)
+		s.obs.Skipped(s.job.Name, SkipMissed) // taken, so no other node runs it either
+		s.log.Warn().Str("tick", formatTick(t)).Int64("term", st.Record.Term).
+			Str("reason", "claim confirmed too late to run safely").Msg("Lost leadership")
+		return
+	}
+	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
+	r := &activeRun{tok: tok, start: now, done: make(chan struct{}), ended: make(chan struct{})}
+	r.ctx, r.cancel = s.lease.Guard(jobs.WithToken(context.WithoutCancel(ctx), tok), func(cause error) error { return s.lost(r, cause) })
+	s.mu.Lock()
+	s.run = r
+	s.mu.Unlock()
+
+	s.obs.Started(s.job.Name, r.start.Sub(t))
+	s.log.Info().Str("tick", formatTick(t)).Int64("term", tok.Term).Msg("Running")
+	// Most runs end before their first renewal is due: a timer, not a
+	// goroutine, waits for it.
+	r.renewal = s.clk.AfterFunc(s.renewWait(r.start, st.TrustedUntil), func() { s.renewWhileRunning(r) })
+	go s.execute(r)
+}
+
+func (s *Scheduler) running() *activeRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run
+}
+
+// lost is called by the lease's guard, before it cancels the run, when this
+// node can no longer be sure it holds the lease.
+func (s *Scheduler) lost(r *activeRun, cause error) error {
+	reason := "lease not renewed within the renew deadline"
+	if errors.Is(cause, lease.ErrNotHolder) {
+		reason = "another node holds the lease"
+	}
+	s.obs.LeaseLost(s.job.Name)
+	s.log.Warn().Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).
+		Str("reason", reason).Msg("Lost leadership")
+	return fmt.Errorf("%w: %w", errLostLeadership, cause)
+}
+
+func (s *Scheduler) execute(r *activeRun) {
+	defer close(r.ended)
+	err, stack := s.runJob(r.ctx)
+	if cause := context.Cause(r.ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = cause // why the run was cancelled says more than "context canceled"
+	}
+	close(r.done)
+	r.renewal.Stop()
+	dur := s.clk.Now().Sub(r.start)
+	r.cancel(nil)
+
+	rec := &RunRecord{Tick: r.tok.Tick, Start: r.start, Duration: dur}
+	ev := s.log.Info()
+	if err != nil {
+		rec.Error = err.Error()
+		ev = s.log.Error().Err(err)
+		if stack != "" {
+			ev = ev.Str("stack", stack)
+		}
+	}
+	ev.Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).Str("duration", dur.String()).Msg("Finished")
+	s.obs.Finished(s.job.Name, dur, err)
+
+	s.mu.Lock()
+	s.run, s.last = nil, rec
+	s.mu.Unlock()
+
+	// Renewals during the run shortened the lease to LeaseDuration; hold it
+	// again until the next tick plus Grace, as between any two runs.
+	st := s.lease.State()
+	want := s.cfg.Schedule.Next(s.clk.Now()).Add(s.t.Grace)
+	if st.Kind == lease.Mine && st.Until.Before(want) {
+		s.renew(r, want.Sub(s.clk.Now()))
+	}
+}
+
+// runJob runs the job once, turning a panic into an error (with its stack)
+// so that one job's bug neither kills the process nor leaves the lease held
+// by a dead run.
+func (s *Scheduler) runJob(ctx context.Context) (err error, stack string) {
+	defer func() {
+		if p := recover(); p != nil {
+			err, stack = fmt.Errorf("panic: %v", p), string(debug.Stack())
+		}
+	}()
+	return s.job.Run(ctx), ""
+}
+
+// renewWhileRunning renews the lease until the job returns: now, then again
+// within RetryPeriod and before half the trusted time is gone.
+func (s *Scheduler) renewWhileRunning(r *activeRun) {
+	for {
+		select {
+		case <-r.done:
+			return
+		default:
+		}
+		last := s.clk.Now()
+		st, ok := s.renew(r, s.t.LeaseDuration)
+		if !ok || st.Kind != lease.Mine {
+			return
+		}
+		timer := s.clk.NewTimer(last.Add(s.renewWait(last, st.TrustedUntil)).Sub(s.clk.Now()))
+		select {
+		case <-r.done:
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+// renewWait is how long after last to renew a lease trusted until trusted:
+// half the trust left, but not hammering a failing store either.
+func (s *Scheduler) renewWait(last, trusted time.Time) time.Duration {
+	return min(s.t.RetryPeriod, max(trusted.Sub(last)/2, s.t.RetryPeriod/8))
+}
+
+// renew extends the lease by ttl. It reports false once leadership is lost
+// (the lease's guard has then cancelled the run).
+func (s *Scheduler) renew(r *activeRun, ttl time.Duration) (lease.State, bool) {
+	st, err := s.lease.Renew(r.ctx, ttl)
+	switch {
+	case err == nil:
+		return st, true
+	case errors.Is(err, lease.ErrNotHolder), errors.Is(err, lease.ErrNotMine):
+		return st, false
+	default:
+		s.log.Warn().Err(err).Str("tick", formatTick(r.tok.Tick)).Msg("Renew failed")
+		return st, true
+	}
+}
