@@ -22,8 +22,8 @@ type activeRun struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	start   time.Time
-	done    chan struct{} // closed when the job has returned
-	ended   chan struct{} // closed when the run's bookkeeping is over
+	done    chan struct{}            // closed when the job has returned
+	ended   chan struct{}            // closed when the run's bookkeeping is over
 	renewal interface{ Stop() bool } // starts renewWhileRunning when the first renewal is due
 }
 
