@@ -59,7 +59,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"STORE": "redis"}, []string{"STORE", "redis"}},
 		{map[string]string{"LOG_FORMAT": "xml"}, []string{"LOG_FORMAT", "xml"}},
 		{map[string]string{"PREACHER_TIMES": "many"}, []string{"PREACHER_TIMES", "many"}},
-		{map[string]string{"LEASE_DURATION": "5s"}, []string{"LEASE_DURATION 5s", "RENEW_DEADLINE 10s"}},
+		{map[string]string{"LEASE_DURATION": "2s"}, []string{"LEASE_DURATION 2s", "RENEW_DEADLINE 2s"}},
 		{map[string]string{"STORE": "datastore"}, []string{"DATASTORE_PROJECT_ID"}},
 	} {
 		_, err := Load(env(tc.env))

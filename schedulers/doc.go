@@ -17,11 +17,17 @@
 // tick and its lease lapses before the following tick, they wait for the
 // lapse and claim then: a dead holder's tick runs late, not never.
 //
-// While a run lasts, the holder renews the lease (TTL LeaseDuration) at least
-// every RetryPeriod. If it cannot renew, it cancels the run's context at
-// RenewDeadline/LeaseDuration of the granted TTL after sending its last
-// successful write, which leaves the job the rest of the lease to stop before
-// any peer can take over. A tick that comes while the previous run still
+// A run is covered by its claim's lease, and is not renewed while that
+// lease is still trusted: most runs end within it and write nothing more,
+// so a holder that dies in them leaves its peers exactly the record they
+// read at the tick. Only a run that outlasts its claim is renewed, with TTL
+// LeaseDuration, every RetryPeriod (about one write per second: what
+// Datastore sustains per entity), and a tick marked taken during a run
+// renews the lease as a claim does. The holder trusts every write for the
+// RenewDeadline/LeaseDuration fraction of its TTL from before it sent it;
+// when trust ends without a newer write, the run's context is cancelled
+// (package lease's Guard), which leaves the job the rest of the lease to
+// stop before any peer can take over. A tick that comes while the previous run still
 // runs is recorded as taken, logged "Skipped" and run by no one (Forbid).
 // On shutdown a node stops claiming, lets its run finish (ShutdownTimeout),
 // and releases the lease, so a peer claims the next tick on time.
@@ -50,7 +56,9 @@
 //   - On a graceful shutdown no tick is lost: the lease is released before
 //     the process exits.
 //   - A holder that dies costs its ticks until its lease lapses: Grace past
-//     the next tick between runs, LeaseDuration during a run.
+//     the next tick between runs and during a run its claim covers, about
+//     LeaseDuration after its last renewal during a run that outlasted its
+//     claim.
 //
 // # Not promised
 //

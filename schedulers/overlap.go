@@ -9,9 +9,13 @@ import (
 )
 
 // skipOverlap marks t taken while the previous run still runs (overlap
-// policy Forbid), so that no node runs it; the write also renews the lease.
+// policy Forbid), so that no node runs it. The write also renews the lease,
+// as a claim does (until the next tick plus Grace), or for LeaseDuration if
+// that is longer, so that the run needs no renewal of its own meanwhile.
 func (s *Scheduler) skipOverlap(ctx context.Context, t time.Time) {
-	st, err := s.lease.Claim(ctx, t, s.t.LeaseDuration)
+	sent := s.clk.Now()
+	ttl := max(s.cfg.Schedule.Next(t).Add(s.t.Grace).Sub(sent), s.t.LeaseDuration)
+	st, err := s.lease.Claim(ctx, t, ttl)
 	switch {
 	case err == nil:
 		s.obs.Skipped(s.job.Name, SkipOverlap)

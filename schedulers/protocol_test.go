@@ -90,7 +90,9 @@ func TestLeaseLostMidRunCancelsTheJob(t *testing.T) {
 		c := newCluster(t, "@every 1m", time.Hour)
 		t0 := time.Now()
 		a := c.start("a", 0)
-		time.Sleep(time.Minute + 30*time.Second) // a runs tick 1m, renewing
+		// a runs tick 1m; its claim (until 2m + Grace) is trusted until
+		// about 1m40s, when renewals begin.
+		time.Sleep(time.Minute + 50*time.Second)
 		a.store.renewsFail.Store(true)
 		c.start("b", 0)
 		time.Sleep(3 * time.Minute)
@@ -105,7 +107,7 @@ func TestLeaseLostMidRunCancelsTheJob(t *testing.T) {
 			t.Fatalf("first run = %+v, want a's run cancelled with lost leadership", first)
 		}
 		timing := DefaultTiming()
-		failedFrom := t0.Add(time.Minute + 30*time.Second)
+		failedFrom := t0.Add(time.Minute + 50*time.Second)
 		if limit := failedFrom.Add(timing.RenewDeadline); first.end.After(limit) {
 			t.Errorf("a's run ended at %s, after its renew deadline %s", first.end.Format(time.TimeOnly), limit.Format(time.TimeOnly))
 		}

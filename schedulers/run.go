@@ -25,6 +25,9 @@ type activeRun struct {
 	done    chan struct{}            // closed when the job has returned
 	ended   chan struct{}            // closed when the run's bookkeeping is over
 	renewal interface{ Stop() bool } // starts renewWhileRunning when the first renewal is due
+	// renewedAt is the send time of the run's latest successful renewal,
+	// triedAt that of its latest attempt (renewWhileRunning's goroutine only).
+	renewedAt, triedAt time.Time
 }
 
 // start runs the job for tick t under the hold st, just claimed.
@@ -48,9 +51,9 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
 
 	s.obs.Started(s.job.Name, r.start.Sub(t))
 	s.log.Info().Str("tick", formatTick(t)).Int64("term", tok.Term).Msg("Running")
-	// Most runs end before their first renewal is due: a timer, not a
-	// goroutine, waits for it.
-	r.renewal = s.clk.AfterFunc(s.renewWait(r.start, st.TrustedUntil), func() { s.renewWhileRunning(r) })
+	// Most runs end while their claim still covers them, and are never
+	// renewed: a timer, not a goroutine, waits for the first renewal.
+	r.renewal = s.clk.AfterFunc(s.renewDue(r, st).Sub(now), func() { s.renewWhileRunning(r) })
 	go s.execute(r)
 }
 
@@ -100,8 +103,9 @@ func (s *Scheduler) execute(r *activeRun) {
 	s.run, s.last = nil, rec
 	s.mu.Unlock()
 
-	// Renewals during the run shortened the lease to LeaseDuration; hold it
-	// again until the next tick plus Grace, as between any two runs.
+	// Renewals during the run may have shortened the lease to
+	// LeaseDuration; hold it again until the next tick plus Grace, as
+	// between any two runs.
 	st := s.lease.State()
 	want := s.cfg.Schedule.Next(s.clk.Now()).Add(s.t.Grace)
 	if st.Kind == lease.Mine && st.Until.Before(want) {
@@ -121,8 +125,8 @@ func (s *Scheduler) runJob(ctx context.Context) (err error, stack string) {
 	return s.job.Run(ctx), ""
 }
 
-// renewWhileRunning renews the lease until the job returns: now, then again
-// within RetryPeriod and before half the trusted time is gone.
+// renewWhileRunning keeps the lease trusted until the job returns, writing
+// it only when renewDue says so.
 func (s *Scheduler) renewWhileRunning(r *activeRun) {
 	for {
 		select {
@@ -130,33 +134,60 @@ func (s *Scheduler) renewWhileRunning(r *activeRun) {
 			return
 		default:
 		}
-		last := s.clk.Now()
-		st, ok := s.renew(r, s.t.LeaseDuration)
-		if !ok || st.Kind != lease.Mine {
-			return
+		st := s.lease.State()
+		if st.Kind != lease.Mine {
+			return // the guard has cancelled the run, or is about to
 		}
-		timer := s.clk.NewTimer(last.Add(s.renewWait(last, st.TrustedUntil)).Sub(s.clk.Now()))
-		select {
-		case <-r.done:
-			timer.Stop()
+		if wait := s.renewDue(r, st).Sub(s.clk.Now()); wait > 0 {
+			timer := s.clk.NewTimer(wait)
+			select {
+			case <-r.done:
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			continue // a tick written meanwhile may have moved the due time
+		}
+		r.triedAt = s.clk.Now()
+		if _, ok := s.renew(r, s.t.LeaseDuration); !ok {
 			return
-		case <-timer.C:
 		}
 	}
 }
 
-// renewWait is how long after last to renew a lease trusted until trusted:
-// half the trust left, but not hammering a failing store either.
-func (s *Scheduler) renewWait(last, trusted time.Time) time.Duration {
-	return min(s.t.RetryPeriod, max(trusted.Sub(last)/2, s.t.RetryPeriod/8))
+// renewDue is when the run's next renewal is due, given the hold st.
+//
+// A tick write (the claim, or a tick marked taken during the run) holds the
+// lease until the next tick plus Grace; it is left alone until RetryPeriod/8
+// before its trusted time ends, so that a run that ends within it writes
+// nothing more, and a holder that dies in it leaves its peers the record
+// they saw at the tick. After a renewal, the next is due RetryPeriod later:
+// a LeaseDuration lease stays trusted for RenewDeadline, so a failed
+// renewal has time to be retried. A failed attempt is retried after half
+// the trust left, at least RetryPeriod/8 and at most RetryPeriod later.
+func (s *Scheduler) renewDue(r *activeRun, st lease.State) time.Time {
+	sent := st.Until.Add(-st.Record.TTL) // the latest write's send time
+	due := st.TrustedUntil.Add(-s.t.RetryPeriod / 8)
+	if sent.Equal(r.renewedAt) {
+		due = sent.Add(s.t.RetryPeriod)
+	}
+	if !r.triedAt.IsZero() {
+		retry := min(s.t.RetryPeriod, max(st.TrustedUntil.Sub(r.triedAt)/2, s.t.RetryPeriod/8))
+		if at := r.triedAt.Add(retry); at.After(due) {
+			due = at
+		}
+	}
+	return due
 }
 
 // renew extends the lease by ttl. It reports false once leadership is lost
 // (the lease's guard has then cancelled the run).
 func (s *Scheduler) renew(r *activeRun, ttl time.Duration) (lease.State, bool) {
+	sent := s.clk.Now()
 	st, err := s.lease.Renew(r.ctx, ttl)
 	switch {
 	case err == nil:
+		r.renewedAt = sent
 		return st, true
 	case errors.Is(err, lease.ErrNotHolder), errors.Is(err, lease.ErrNotMine):
 		return st, false

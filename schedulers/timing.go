@@ -7,22 +7,32 @@ import (
 
 // Timing tunes the lease protocol. Its defaults suit ticks of a second and
 // up. Validate reports the first broken invariant.
+//
+// The lease a node holds follows its schedule: a claim (and a tick marked
+// taken during a run) holds the lease until the next tick plus Grace, so
+// that between runs and in most runs no renewal is written at all. Only a
+// run that outlasts its claim's trusted time is renewed, LeaseDuration at a
+// time, so that a holder that dies in a run holds up its peers for at most
+// about LeaseDuration.
 type Timing struct {
-	// LeaseDuration is how long a renewal made while a run lasts lets the
-	// holder keep the lease: a follower takes the lease over only after it
-	// has seen the record unchanged for this long by its own clock.
-	// Default 15s. Invariant: greater than RenewDeadline.
+	// LeaseDuration is the lease a renewal grants while a run outlasts its
+	// claim: a follower takes the lease over only after it has seen the
+	// record unchanged for this long by its own clock, so it is also about
+	// how late a peer runs the next tick when a holder dies in such a run.
+	// Default 3s. Invariant: greater than RenewDeadline.
 	LeaseDuration time.Duration
-	// RenewDeadline is how long after sending its last successful write the
-	// holder still trusts a LeaseDuration lease; past it, the run's context
-	// is cancelled. The gap LeaseDuration-RenewDeadline is the time a
-	// cancelled job has to stop before a peer may take over. For a shorter
-	// lease (a claim held until the next tick) the same fraction applies.
-	// Default 10s. Invariant: greater than RetryPeriod and StoreTimeout.
+	// RenewDeadline is how long after sending a LeaseDuration renewal the
+	// holder still trusts it; past it, the run's context is cancelled. The
+	// fraction RenewDeadline/LeaseDuration applies to every write (a claim
+	// held until the next tick too), and the rest of each lease is the time
+	// a cancelled job has to stop before a peer may take over.
+	// Default 2s. Invariant: greater than RetryPeriod and StoreTimeout.
 	RenewDeadline time.Duration
-	// RetryPeriod is the longest wait between two renewals while a run
-	// lasts, and the cap of the backoff between failed store calls.
-	// Default 2s. Invariant: positive.
+	// RetryPeriod is the wait between two renewals while a run outlasts its
+	// claim (so a job's lease is written at most about once per RetryPeriod
+	// besides its tick writes: Datastore sustains about one write per second
+	// per entity), and the cap of the backoff between failed store calls.
+	// Default 1s. Invariant: positive.
 	RetryPeriod time.Duration
 	// Grace is how long past its next tick the holder keeps the lease
 	// between runs. It bounds how late a peer runs the tick of a holder that
@@ -34,9 +44,9 @@ type Timing struct {
 	// lease first reads it, so that the holder's claim is usually stored
 	// already and sitting out costs one read. Default 50ms. Invariant: >= 0.
 	FollowerDelay time.Duration
-	// StoreTimeout bounds every store call. Default 5s. Invariant: positive
-	// and less than RenewDeadline, so a hung store cannot make a holder run
-	// past its lease.
+	// StoreTimeout bounds every store call. Default 1.5s. Invariant:
+	// positive and less than RenewDeadline, so that a renewal that hangs
+	// gives way to a retry while the run is still trusted.
 	StoreTimeout time.Duration
 	// ShutdownTimeout is how long a run may go on after shutdown begins
 	// before its context is cancelled. Default 25s. Invariant: >= 0.
@@ -46,12 +56,12 @@ type Timing struct {
 // DefaultTiming returns the defaults documented on Timing.
 func DefaultTiming() Timing {
 	return Timing{
-		LeaseDuration:   15 * time.Second,
-		RenewDeadline:   10 * time.Second,
-		RetryPeriod:     2 * time.Second,
+		LeaseDuration:   3 * time.Second,
+		RenewDeadline:   2 * time.Second,
+		RetryPeriod:     time.Second,
 		Grace:           500 * time.Millisecond,
 		FollowerDelay:   50 * time.Millisecond,
-		StoreTimeout:    5 * time.Second,
+		StoreTimeout:    1500 * time.Millisecond,
 		ShutdownTimeout: 25 * time.Second,
 	}
 }
