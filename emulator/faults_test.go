@@ -16,7 +16,9 @@ func pbKey(kind, name string) *pb.Key {
 
 func str(s string) *pb.Value { return &pb.Value{ValueType: &pb.Value_StringValue{StringValue: s}} }
 
-func upsert(e *pb.Entity) *pb.Mutation { return &pb.Mutation{Operation: &pb.Mutation_Upsert{Upsert: e}} }
+func upsert(e *pb.Entity) *pb.Mutation {
+	return &pb.Mutation{Operation: &pb.Mutation_Upsert{Upsert: e}}
+}
 
 // An applied fault carries the call out and then answers the error, so the
 // caller cannot tell a lost answer from a failed call; a plain one does not
