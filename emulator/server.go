@@ -168,7 +168,12 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	s.mu.Lock()
 	s.calls[method]++
 	s.mu.Unlock()
-	return s.faults.run(ctx, method, func() (any, error) { return h(ctx, req) })
+	return s.faults.run(ctx, method, func() (any, error) {
+		if err := checkRequest(req); err != nil {
+			return nil, err
+		}
+		return h(ctx, req)
+	})
 }
 
 // requestShutdown makes Main return.
