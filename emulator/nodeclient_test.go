@@ -13,8 +13,8 @@ import (
 
 // TestNodeClient drives the emulator with Google's official Node.js client
 // (@google-cloud/datastore, pinned in nodeclient/package.json) over gRPC and
-// over REST: CRUD, batch order, transactions, queries, projections,
-// aggregations and limits (nodeclient/test.js). It needs node and
+// over REST: CRUD, value types, batch order, transactions, queries,
+// projections, aggregations, named databases and limits (nodeclient/test.js). It needs node and
 // `npm ci --prefix emulator/nodeclient`, and skips without them, unless
 // NODECLIENT_REQUIRED is set (as CI sets it), when it fails instead.
 func TestNodeClient(t *testing.T) {
@@ -66,8 +66,8 @@ func TestNodeClient(t *testing.T) {
 	if err != nil || sum == nil || sum[2] != "0" {
 		t.Fatalf("node test.js: %v\n%s", err, stderr.String())
 	}
-	// 8 cases, each over gRPC and over REST.
-	if sum[1] != "16" {
-		t.Errorf("%s cases passed, want 16", sum[1])
+	// 9 cases, each over gRPC and over REST.
+	if sum[1] != "18" {
+		t.Errorf("%s cases passed, want 18", sum[1])
 	}
 }

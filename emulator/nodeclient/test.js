@@ -287,6 +287,19 @@ const cases = {
     assert.deepEqual(plain(res), {c: 2, s: 9, avg: 4.5});
   },
 
+  async databases(ds, client) {
+    // databaseId picks the database, as the namespace picks the partition.
+    const other = client({databaseId: 'other-db'});
+    const key = other.key(['Db', 'x']);
+    await other.save({key, data: {where: 'other-db'}});
+    const [mine] = await other.get(key);
+    assert.equal(mine.where, 'other-db');
+    const [none] = await ds.get(ds.key(['Db', 'x']));
+    assert.equal(none, undefined);
+    const [rows] = await other.runQuery(other.createQuery('Db'));
+    assert.equal(rows.length, 1);
+  },
+
   async limits(ds) {
     const many = n => Array.from({length: n}, (_, i) => ds.key(['Limit', `k${i}`]));
     await rejects(
@@ -326,9 +339,9 @@ async function main() {
   for (const [transport, opts] of Object.entries(transports)) {
     for (const [name, run] of Object.entries(cases)) {
       // Each case in its own namespace, so that they cannot meet.
-      const ds = new Datastore({projectId, namespace: `${transport}-${name}`, ...opts});
+      const client = extra => new Datastore({projectId, namespace: `${transport}-${name}`, ...opts, ...extra});
       try {
-        await run(ds);
+        await run(client(), client);
         passed++;
         console.log(`PASS ${transport} ${name}`);
       } catch (err) {
