@@ -63,6 +63,13 @@ func TestMainCommand(t *testing.T) {
 	if got := httpDo(t, "GET", base+"/", ""); strings.TrimSpace(got) != "Ok" {
 		t.Errorf("GET / = %q", got)
 	}
+	// The printed REST endpoints serve the REST API.
+	for _, url := range []string{env["DATASTORE_HOST"], "http://" + env["DATASTORE_EMULATOR_HOST_PATH"]} {
+		got := httpDo(t, "POST", url+"/v1/projects/p1:lookup", `{"keys":[{"path":[{"kind":"K","name":"a"}]}]}`)
+		if !strings.Contains(got, `"missing"`) {
+			t.Errorf("REST lookup at %s: %s", url, got)
+		}
+	}
 
 	t.Setenv("DATASTORE_EMULATOR_HOST", host)
 	c, err := datastore.NewClient(t.Context(), "p1")

@@ -71,6 +71,11 @@ func parseMutation(project, database string, m *pb.Mutation) (op, error) {
 			return op{}, invalid("the kind %q is reserved", el.GetKind())
 		}
 	}
+	if o.entity != nil {
+		if err := checkEntity(o.entity); err != nil {
+			return op{}, err
+		}
+	}
 	return o, nil
 }
 
@@ -79,6 +84,9 @@ func (d *db) Commit(_ context.Context, req *pb.CommitRequest) (*pb.CommitRespons
 	project, database := req.GetProjectId(), req.GetDatabaseId()
 	if _, err := partitionOf(project, database, nil); err != nil {
 		return nil, err
+	}
+	if n := len(req.GetMutations()); n > MaxCommitMutations {
+		return nil, invalid("cannot write more than %d entities in a single call", MaxCommitMutations)
 	}
 	ops := make([]op, len(req.GetMutations()))
 	for i, m := range req.GetMutations() {

@@ -22,13 +22,17 @@ var Methods = []string{"Lookup", "RunQuery", "RunAggregationQuery", "BeginTransa
 // Fault is a rule injecting latency and/or an error into one RPC method.
 // When a call matches and the rule fires, the server sleeps Latency and then
 // fails the call with Code, or handles it normally when Code is codes.OK.
+// With Applied, it handles the call and then fails it with Code: the call
+// takes effect but its caller gets the error, as when a real Commit's answer
+// is lost on the way back (an indeterminate commit).
 //
 // In JSON (the /faults admin API): {"method":"Commit","latency":"200ms",
-// "error":"ABORTED","rate":0.5,"count":3}.
+// "error":"UNAVAILABLE","applied":true,"rate":0.5,"count":3}.
 type Fault struct {
 	Method  string        // an RPC name of Methods, or "*" for every method
 	Latency time.Duration // added before the call is handled or failed
 	Code    codes.Code    // error to return; codes.OK for latency only
+	Applied bool          // handle the call, then return Code anyway; needs a Code
 	Rate    float64       // probability of firing, in [0, 1]; 0 means 1
 	Count   int           // fire for this many more calls, then drop; 0 = forever
 }
@@ -90,11 +94,12 @@ func (f *Faults) fire(method string) (Fault, bool) {
 	return *r, true
 }
 
-// apply injects the fault for a call of method, if one fires.
-func (f *Faults) apply(ctx context.Context, method string) error {
+// run makes a call of method through handle, injecting the fault that
+// fires for it, if any.
+func (f *Faults) run(ctx context.Context, method string, handle func() (any, error)) (any, error) {
 	r, ok := f.fire(method)
 	if !ok {
-		return nil
+		return handle()
 	}
 	if r.Latency > 0 {
 		t := time.NewTimer(r.Latency)
@@ -102,13 +107,17 @@ func (f *Faults) apply(ctx context.Context, method string) error {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return status.FromContextError(ctx.Err()).Err()
+			return nil, status.FromContextError(ctx.Err()).Err()
 		}
 	}
-	if r.Code != codes.OK {
-		return status.Errorf(r.Code, "emulator: injected %s fault on %s", codeName(r.Code), method)
+	switch {
+	case r.Code == codes.OK:
+		return handle()
+	case r.Applied:
+		_, _ = handle() // done, whatever it answered; the answer is lost
+		return nil, status.Errorf(r.Code, "emulator: injected %s fault on %s, after applying it", codeName(r.Code), method)
 	}
-	return nil
+	return nil, status.Errorf(r.Code, "emulator: injected %s fault on %s", codeName(r.Code), method)
 }
 
 // Validate reports whether r names a known method and sane values.
@@ -119,12 +128,16 @@ func (r Fault) Validate() error {
 	if r.Latency < 0 || r.Rate < 0 || r.Rate > 1 || r.Count < 0 || r.Code > codes.Unauthenticated {
 		return fmt.Errorf("fault %s: latency and count must not be negative, rate must be in [0, 1], error a gRPC code", r.Method)
 	}
+	if r.Applied && r.Code == codes.OK {
+		return fmt.Errorf("fault %s: applied needs an error to answer with", r.Method)
+	}
 	return nil
 }
 
 // ParseFault parses the --fault flag syntax,
 // METHOD:key=value[,key=value...], with keys latency (a Go duration), error
-// (a gRPC code name such as UNAVAILABLE), rate (0..1) and count.
+// (a gRPC code name such as UNAVAILABLE), applied (true or false), rate
+// (0..1) and count.
 func ParseFault(spec string) (Fault, error) {
 	method, opts, _ := strings.Cut(spec, ":")
 	r := Fault{Method: method}
@@ -141,10 +154,12 @@ func ParseFault(spec string) (Fault, error) {
 			r.Code, err = parseCode(v)
 		case "rate":
 			r.Rate, err = strconv.ParseFloat(v, 64)
+		case "applied":
+			r.Applied, err = strconv.ParseBool(v)
 		case "count":
 			r.Count, err = strconv.Atoi(v)
 		default:
-			err = fmt.Errorf("unknown key %q (want latency, error, rate or count)", k)
+			err = fmt.Errorf("unknown key %q (want latency, error, applied, rate or count)", k)
 		}
 		if err != nil {
 			return Fault{}, fmt.Errorf("fault %q: %v", spec, err)
@@ -187,13 +202,14 @@ type faultJSON struct {
 	Method  string  `json:"method"`
 	Latency string  `json:"latency,omitempty"`
 	Error   string  `json:"error,omitempty"`
+	Applied bool    `json:"applied,omitempty"`
 	Rate    float64 `json:"rate,omitempty"`
 	Count   int     `json:"count,omitempty"`
 }
 
 // MarshalJSON encodes r with a duration string and a code name.
 func (r Fault) MarshalJSON() ([]byte, error) {
-	j := faultJSON{Method: r.Method, Rate: r.Rate, Count: r.Count}
+	j := faultJSON{Method: r.Method, Applied: r.Applied, Rate: r.Rate, Count: r.Count}
 	if r.Latency != 0 {
 		j.Latency = r.Latency.String()
 	}
@@ -209,7 +225,7 @@ func (r *Fault) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	f := Fault{Method: j.Method, Rate: j.Rate, Count: j.Count}
+	f := Fault{Method: j.Method, Applied: j.Applied, Rate: j.Rate, Count: j.Count}
 	var err error
 	if j.Latency != "" {
 		if f.Latency, err = time.ParseDuration(j.Latency); err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // handler sends gRPC (HTTP/2, application/grpc*) to the gRPC server and
-// everything else to the admin API.
+// everything else to the admin API and the REST API (rest.go).
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -47,6 +47,9 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("GET /calls", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, s.Calls())
 	})
+	for _, prefix := range restPrefixes {
+		mux.HandleFunc("POST "+prefix+"{target}", s.serveREST)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)

@@ -14,6 +14,9 @@ func (d *db) Lookup(_ context.Context, req *pb.LookupRequest) (*pb.LookupRespons
 		return nil, unimplemented("a property mask")
 	}
 	project, database := req.GetProjectId(), req.GetDatabaseId()
+	if len(req.GetKeys()) > MaxLookupKeys {
+		return nil, invalid("cannot get more than %d keys in a single call", MaxLookupKeys)
+	}
 	refs := make([]ref, len(req.GetKeys()))
 	for i, k := range req.GetKeys() {
 		r, _, err := resolve(project, database, k, false)

@@ -41,8 +41,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&faults, "fault", "inject a fault into an RPC, repeatable: `METHOD:key=value,...`\n"+
 		"METHOD is * or one of "+strings.Join(Methods, ", ")+";\n"+
 		"keys: latency (a Go duration), error (a gRPC code name such as UNAVAILABLE),\n"+
+		"applied (true: carry the call out, then answer the error, as a lost answer),\n"+
 		"rate (probability 0..1, default 1), count (calls to affect, default unlimited);\n"+
-		"e.g. --fault=Commit:latency=200ms --fault=Lookup:error=UNAVAILABLE,rate=0.5")
+		"e.g. --fault=Commit:latency=200ms --fault=Lookup:error=UNAVAILABLE,rate=0.5\n"+
+		"--fault=Commit:error=UNAVAILABLE,applied=true,rate=0.3")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

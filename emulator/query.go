@@ -16,6 +16,7 @@ type plan struct {
 	filter     *pb.Filter
 	orders     []*pb.PropertyOrder
 	keysOnly   bool
+	proj       *projection // nil: whole entities, one result each
 	offset     int
 	limit      int // -1 = none
 	start, end int // positions from cursors; end -1 = none
@@ -30,15 +31,6 @@ func compile(q *pb.Query) (*plan, error) {
 	default:
 		return nil, invalid("a query can name at most one kind")
 	}
-	for _, pr := range q.GetProjection() {
-		if pr.GetProperty().GetName() != keyProperty || len(q.GetProjection()) != 1 {
-			return nil, unimplemented("a projection other than __key__")
-		}
-		p.keysOnly = true
-	}
-	if len(q.GetDistinctOn()) > 0 {
-		return nil, unimplemented("DISTINCT ON")
-	}
 	if q.GetFindNearest() != nil {
 		return nil, unimplemented("find_nearest")
 	}
@@ -52,6 +44,13 @@ func compile(q *pb.Query) (*plan, error) {
 			return nil, invalid("an order needs a property")
 		}
 	}
+	var err error
+	if p.keysOnly, p.proj, err = compileProjection(q); err != nil {
+		return nil, err
+	}
+	if p.proj != nil {
+		p.orders = p.proj.orders(p.orders)
+	}
 	if p.offset < 0 {
 		return nil, invalid("the offset must not be negative")
 	}
@@ -61,7 +60,6 @@ func compile(q *pb.Query) (*plan, error) {
 		}
 		p.limit = int(l.GetValue())
 	}
-	var err error
 	if p.start, err = decodeCursor(q.GetStartCursor(), 0); err != nil {
 		return nil, err
 	}
@@ -91,6 +89,7 @@ func decodeCursor(b []byte, none int) (int, error) {
 // execResult is a query's window of results.
 type execResult struct {
 	results     []*record
+	rows        []*pb.Entity // with a projection: the index row of each result
 	skipped     int
 	begin, stop int // positions of the first result and after the last
 	more        pb.QueryResultBatch_MoreResultsType
@@ -100,27 +99,35 @@ type execResult struct {
 func (d *db) execute(part partition, p *plan) execResult {
 	type cand struct {
 		rec  *record
+		row  *pb.Entity // what the filter and orders see: the entity or one of its rows
 		vals []*pb.Value
 	}
 	var all []cand
-next:
 	for _, rec := range d.parts[part] {
 		path := rec.entity.GetKey().GetPath()
 		if p.kind != "" && path[len(path)-1].GetKind() != p.kind {
 			continue
 		}
-		if p.filter != nil && !matches(rec.entity, p.filter) {
-			continue
+		one := [1]*pb.Entity{rec.entity}
+		rows := one[:]
+		if p.proj != nil {
+			rows = p.proj.rows(rec.entity)
 		}
-		c := cand{rec: rec}
-		for _, o := range p.orders {
-			v, ok := sortValue(rec.entity, o.GetProperty().GetName(), o.GetDirection() == pb.PropertyOrder_DESCENDING)
-			if !ok {
-				continue next // not in the order's index
+	next:
+		for _, row := range rows {
+			if p.filter != nil && !matches(row, p.filter) {
+				continue
 			}
-			c.vals = append(c.vals, v)
+			c := cand{rec: rec, row: row}
+			for _, o := range p.orders {
+				v, ok := sortValue(row, o.GetProperty().GetName(), o.GetDirection() == pb.PropertyOrder_DESCENDING)
+				if !ok {
+					continue next // not in the order's index
+				}
+				c.vals = append(c.vals, v)
+			}
+			all = append(all, c)
 		}
-		all = append(all, c)
 	}
 	slices.SortFunc(all, func(a, b cand) int {
 		for i, o := range p.orders {
@@ -132,8 +139,20 @@ next:
 				return c
 			}
 		}
-		return compareKeys(a.rec.entity.GetKey(), b.rec.entity.GetKey())
+		if c := compareKeys(a.rec.entity.GetKey(), b.rec.entity.GetKey()); c != 0 || p.proj == nil {
+			return c
+		}
+		return p.proj.compareRows(a.row, b.row)
 	})
+	if p.proj != nil && len(p.proj.distinct) > 0 {
+		seen := map[string]bool{}
+		all = slices.DeleteFunc(all, func(c cand) bool {
+			k := p.proj.distinctKey(c.row)
+			dup := seen[k]
+			seen[k] = true
+			return dup
+		})
+	}
 
 	r := execResult{more: pb.QueryResultBatch_NO_MORE_RESULTS, stop: len(all)}
 	if p.end >= 0 && p.end < r.stop {
@@ -147,6 +166,9 @@ next:
 	}
 	for _, c := range all[r.begin:r.stop] {
 		r.results = append(r.results, c.rec)
+		if p.proj != nil {
+			r.rows = append(r.rows, c.row)
+		}
 	}
 	return r
 }
@@ -202,14 +224,21 @@ func (d *db) RunQuery(_ context.Context, req *pb.RunQueryRequest) (*pb.RunQueryR
 				SnapshotVersion:  d.seq,
 				ReadTime:         timestamppb.New(d.now()),
 			}
-			if p.keysOnly {
+			projected := p.proj != nil && len(p.proj.props) > 0
+			switch {
+			case p.keysOnly:
 				b.EntityResultType = pb.EntityResult_KEY_ONLY
+			case projected:
+				b.EntityResultType = pb.EntityResult_PROJECTION
 			}
 			if r.skipped > 0 {
 				b.SkippedCursor = cursor(r.begin)
 			}
 			for i, rec := range r.results {
-				er := rec.result(rec.entity.GetKey(), p.keysOnly)
+				er := rec.result(rec.entity.GetKey(), p.keysOnly || projected)
+				if projected {
+					er.Entity.Properties = p.proj.projected(r.rows[i])
+				}
 				er.Cursor = cursor(r.begin + i + 1)
 				b.EntityResults = append(b.EntityResults, er)
 			}

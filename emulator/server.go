@@ -161,16 +161,19 @@ func (s *Server) Calls() map[string]int64 {
 	return maps.Clone(s.calls)
 }
 
-// intercept counts each call and injects faults before the handler runs.
+// intercept counts each call and runs it with the faults that fire for it.
+// Both transports, gRPC and REST, go through it.
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	method := path.Base(info.FullMethod)
 	s.mu.Lock()
 	s.calls[method]++
 	s.mu.Unlock()
-	if err := s.faults.apply(ctx, method); err != nil {
-		return nil, err
-	}
-	return h(ctx, req)
+	return s.faults.run(ctx, method, func() (any, error) {
+		if err := checkRequest(req); err != nil {
+			return nil, err
+		}
+		return h(ctx, req)
+	})
 }
 
 // requestShutdown makes Main return.

@@ -87,6 +87,9 @@ func partitionOf(project, database string, p *pb.PartitionId) (partition, error)
 	if pd := p.GetDatabaseId(); pd != "" && pd != database {
 		return partition{}, invalid("mismatched database id %q and %q", pd, database)
 	}
+	if err := checkNamespace(p.GetNamespaceId()); err != nil {
+		return partition{}, err
+	}
 	return partition{project, database, p.GetNamespaceId()}, nil
 }
 
@@ -103,6 +106,9 @@ func resolve(project, database string, k *pb.Key, allowIncomplete bool) (ref, bo
 	path := k.GetPath()
 	if len(path) == 0 {
 		return ref{}, false, invalid("a key must have a non-empty path")
+	}
+	if err := checkKeyLimits(k); err != nil {
+		return ref{}, false, err
 	}
 	for i, el := range path {
 		if el.GetKind() == "" {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	cds "cloud.google.com/go/datastore"
 
+	"go-leader-election/emulator"
 	"go-leader-election/store"
 	dsstore "go-leader-election/store/datastore"
 )
@@ -84,4 +86,44 @@ func TestConcurrentCallsAreBatched(t *testing.T) {
 	if claimRPCs > n/4 || getRPCs > n/4 {
 		t.Errorf("%d RPCs for %d claims, %d for %d reads: want them batched", claimRPCs, n, getRPCs, n)
 	}
+}
+
+// Bursts of reads and claims past Datastore's limits of 1,000 keys per
+// Lookup and 500 mutations per Commit, which the emulator enforces, are
+// split into RPCs within them. The first RPC of each burst is held 100ms so
+// that the rest queue up behind it, past the limits.
+func TestBatchesStayWithinLimits(t *testing.T) {
+	s := newStore(t, dsstore.Config{Namespace: "limits"})
+	ctx := context.Background()
+	prefix := jobName("limits")
+	burst := func(n int, f func(job string) error) (rpcs int64) {
+		setFault(t, emulator.Fault{Method: "*", Latency: 100 * time.Millisecond, Count: 1})
+		before := s.Calls().Total()
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { errs[i] = f(fmt.Sprintf("%s-%04d", prefix, i)) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("call %d of %d: %v", i, n, err)
+			}
+		}
+		return s.Calls().Total() - before
+	}
+	claims := 2*emulator.MaxCommitMutations + 100
+	claimRPCs := burst(claims, func(job string) error {
+		_, err := s.Claim(ctx, claimReq(job, "me", 1, 0))
+		return err
+	})
+	gets := 2*emulator.MaxLookupKeys + 100
+	getRPCs := burst(gets, func(job string) error {
+		_, err := s.Get(ctx, job)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // jobs past the claimed ones
+		}
+		return err
+	})
+	t.Logf("%d concurrent claims: %d RPCs; %d concurrent reads: %d RPCs", claims, claimRPCs, gets, getRPCs)
 }
