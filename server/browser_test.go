@@ -60,11 +60,11 @@ func startCluster(t *testing.T) *cluster {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
 	// A leader trusts its claim of a tick for RenewDeadline/LeaseDuration of
-	// (interval + Grace): 1.6s here, so "leading" does not blink off while
+	// (interval + Grace): 1.6s here (0.8 of 2s), so "leading" does not blink off while
 	// the next tick's claim is on its way, even on a loaded machine.
 	timing := schedulers.DefaultTiming()
 	timing.Grace = time.Second
-	timing.RenewDeadline = 12 * time.Second
+	timing.LeaseDuration, timing.RenewDeadline = 15*time.Second, 12*time.Second
 	if err := timing.Validate(); err != nil {
 		t.Fatal(err)
 	}
