@@ -39,6 +39,10 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 			before = st.Record.Tick
 			now := s.clk.Now()
 			switch {
+			case st.Record.Tick.Equal(t) && st.Record.Holder == s.id.Holder:
+				// This node's own claim of t is on record although no
+				// answer said so (an answer lost on the network): claim
+				// again, and the lease recognises it.
 			case !st.Record.Tick.Before(t):
 				s.sitOut(t, st.Record, "tick taken")
 				return

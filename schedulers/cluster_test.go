@@ -132,11 +132,17 @@ func newCluster(t *testing.T, spec string, jobDuration time.Duration) *cluster {
 }
 
 func (c *cluster) start(name string, offset time.Duration) *node {
+	return c.startOn(name, offset, c.store)
+}
+
+// startOn starts a node whose store calls go to st (the cluster's store,
+// or a wrapper around it).
+func (c *cluster) startOn(name string, offset time.Duration, st store.Store) *node {
 	sched, err := ParseSchedule(c.spec)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	n := &node{name: name, store: &faultyStore{Store: c.store}, done: make(chan struct{})}
+	n := &node{name: name, store: &faultyStore{Store: st}, done: make(chan struct{})}
 	timing := DefaultTiming()
 	n.sched, err = New(Config{
 		Job: c.rec.job(name, c.dur), Spec: c.spec, Schedule: sched, Store: n.store,
