@@ -154,7 +154,7 @@ func (s *Scheduler) renew(r *activeRun, ttl time.Duration) bool {
 		s.lose(r, "another node holds the lease")
 		return false
 	default:
-		s.log.Warn().Err(err).Str("tick", formatTick(r.tok.Tick)).Msg("Renew failed")
+		s.log.WithLevel(s.cfg.Health.failureLevel()).Err(err).Str("tick", formatTick(r.tok.Tick)).Msg("Renew failed")
 		return true
 	}
 }

@@ -86,7 +86,7 @@ func New(cfg Config) *Scheduler {
 // finish (up to Timing.ShutdownTimeout, then cancels it), releases the lease
 // if this node holds it, and returns.
 func (s *Scheduler) Run(ctx context.Context) {
-	s.log.Info().Str("schedule", s.cfg.Spec).Msg("Scheduler started")
+	s.log.Info().Str("schedule", s.cfg.Spec).Str("first_tick", formatTick(s.cfg.Schedule.Next(s.clk.Now()))).Msg("Scheduled")
 	var last time.Time
 	for {
 		t := s.nextTick(last)
@@ -213,7 +213,7 @@ func (s *Scheduler) call(op string, f func(ctx context.Context) error) error {
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
-	s.cfg.Health.report(op, err)
+	s.cfg.Health.report(s.job.Name, op, err)
 	s.obs.StoreCall(s.job.Name, op, time.Since(start), err)
 	return err
 }
