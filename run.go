@@ -78,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	group, err = schedulers.NewGroup(schedulers.GroupConfig{
 		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
+		// Health logs store outages, once each.
+		Health: &store.Health{Log: &log, Store: cfg.Store},
 	})
 	if err != nil {
 		return err

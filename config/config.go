@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go-leader-election/jobs"
 	"go-leader-election/schedulers"
@@ -25,8 +26,9 @@ type Config struct {
 	// Port is the HTTP port (APP_PORT). Default 3000; 0 picks a free port,
 	// which is logged. Invariant: 0..65535.
 	Port int
-	// Stage is the deployment stage (APP_STAGE), logged with every event.
-	// "local" selects console logs. Default "".
+	// Stage is the deployment stage (APP_STAGE), logged with every event
+	// as "environment" when set. "local" selects console logs. Default "".
+	// Invariant: printable text (no control characters).
 	Stage string
 	// LogFormat is "json" or "console" (LOG_FORMAT). Default console when
 	// Stage is "local", json otherwise.
@@ -34,13 +36,17 @@ type Config struct {
 	// LogLevel is the least severe level logged (LOG_LEVEL): debug, info,
 	// warn or error. Default info.
 	LogLevel string
-	// NodeName names this replica in logs and leases (NODE_NAME). Default: a
-	// random Docker-style name, new at every start.
+	// NodeName names this replica in logs and leases (NODE_NAME). Default
+	// "": the caller picks a random Docker-style name, new at every start.
+	// Invariant: empty, or 1 to MaxNodeName letters, digits, '.', '-' and
+	// '_', so that every Kubernetes pod name passes and the lease holder
+	// stays far below Datastore's 1,500-byte indexed-string limit.
 	NodeName string
 
 	// Store is the lease store, StoreMemory or StoreDatastore (STORE).
 	// Default memory, or datastore when DATASTORE_EMULATOR_HOST or
-	// DATASTORE_PROJECT_ID is set. StoreReason says which rule chose it.
+	// DATASTORE_PROJECT_ID is set. StoreReason says which rule chose it
+	// ("STORE is set", "DATASTORE_EMULATOR_HOST is set", ...).
 	Store       string
 	StoreReason string
 	// Datastore configures STORE=datastore.
@@ -61,23 +67,52 @@ type Config struct {
 	// PREACHER_PAUSE (default 1s, >= 0). Out is left for the caller.
 	Jobs jobs.Settings
 	// Schedules holds each registered job's schedule: <JOB>_SCHEDULE, upper
-	// case (GO_PREACHER_SCHEDULE), or the job's default.
+	// case (GO_PREACHER_SCHEDULE), or the job's default. Given the
+	// environment's names, Load refuses a near miss of such a variable
+	// (GO_PREACHR_SCHEDULE); see Load.
 	Schedules map[string]Schedule
 }
 
-// Datastore configures the Google Cloud Datastore store.
+// Datastore configures the Google Cloud Datastore store. Every field is
+// checked against what Datastore accepts, whatever the store, so that a
+// value Datastore would refuse stops the daemon at start rather than
+// failing every store call later.
 type Datastore struct {
 	// Project is DATASTORE_PROJECT_ID, else GOOGLE_CLOUD_PROJECT. Required
-	// for STORE=datastore.
+	// for STORE=datastore. Invariant: empty, or a project ID: lowercase
+	// letters, digits, '-', '.' and ':', starting with a letter, at most
+	// 100 characters.
 	Project string
 	// Database is a named database (DATASTORE_DATABASE); "" is the default.
+	// Invariant: "", "(default)", or a database ID: 4 to 63 lowercase
+	// letters, digits and hyphens, starting with a letter, ending with a
+	// letter or digit, not UUID-like.
 	Database string
 	// Namespace keeps one environment's leases apart (DATASTORE_NAMESPACE).
+	// Default "", the default namespace. Invariant: at most 100 letters,
+	// digits, '.', '-' and '_', not __reserved__.
 	Namespace string
 	// Kind is the lease entity kind (DATASTORE_KIND). Default "Lease".
+	// Invariant: valid UTF-8 without control characters, at most 1,500
+	// bytes, not __reserved__.
 	Kind string
-	// EmulatorHost is DATASTORE_EMULATOR_HOST, honoured by the client.
+	// EmulatorHost is DATASTORE_EMULATOR_HOST: the host:port of an emulator
+	// (no credentials are used), or "" for Google Cloud. Invariant: "" or
+	// host:port with a host and a port from 1 to 65535, without a scheme.
 	EmulatorHost string
+}
+
+// ProductionAddress is the address the Datastore client dials without an
+// emulator.
+const ProductionAddress = "datastore.googleapis.com:443"
+
+// Address is the address the Datastore store dials, for logs and errors:
+// EmulatorHost, or ProductionAddress.
+func (d Datastore) Address() string {
+	if d.EmulatorHost != "" {
+		return d.EmulatorHost
+	}
+	return ProductionAddress
 }
 
 // Schedule is a job's schedule, as written and parsed.
@@ -89,14 +124,21 @@ type Schedule struct {
 // ScheduleVar returns the variable that overrides job's schedule.
 func ScheduleVar(job string) string { return strings.ToUpper(job) + "_SCHEDULE" }
 
-// Load reads and validates the configuration. It returns the first error,
-// naming the variable and the bad value.
-func Load(getenv func(string) string) (Config, error) {
+// Load reads and validates the configuration through getenv. It returns
+// the first error, naming the variable and the bad value.
+//
+// environ, if given, is the whole environment in os.Environ's form
+// ("NAME=value"), which getenv cannot list. With it, Load also refuses a
+// variable that is a near miss of a registered job's per-job variable
+// (GO_PREACHR_SCHEDULE, go_preacher_schedule; see Misspelt), which would
+// otherwise be ignored in silence; other variables, *_SCHEDULE or not, are
+// left alone, as other programs share the environment.
+func Load(getenv func(string) string, environ ...string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
 		Port:        p.int("APP_PORT", 3000, 0, 65535),
-		Stage:       getenv("APP_STAGE"),
-		NodeName:    strings.TrimSpace(getenv("NODE_NAME")),
+		Stage:       p.text("APP_STAGE"),
+		NodeName:    p.nodeName("NODE_NAME"),
 		ClockOffset: p.duration("CLOCK_OFFSET", 0, true),
 	}
 	c.LogLevel = p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")
@@ -116,12 +158,16 @@ func Load(getenv func(string) string) (Config, error) {
 		PreacherTimes: p.int("PREACHER_TIMES", 5, 0, 1<<31-1),
 		PreacherPause: p.duration("PREACHER_PAUSE", time.Second, false),
 	}
+	projectVar := "DATASTORE_PROJECT_ID"
+	if getenv(projectVar) == "" {
+		projectVar = "GOOGLE_CLOUD_PROJECT"
+	}
 	c.Datastore = Datastore{
-		Project:      firstSet(getenv("DATASTORE_PROJECT_ID"), getenv("GOOGLE_CLOUD_PROJECT")),
-		Database:     getenv("DATASTORE_DATABASE"),
-		Namespace:    getenv("DATASTORE_NAMESPACE"),
-		Kind:         firstSet(getenv("DATASTORE_KIND"), "Lease"),
-		EmulatorHost: getenv("DATASTORE_EMULATOR_HOST"),
+		Project:      p.project(projectVar),
+		Database:     p.database("DATASTORE_DATABASE"),
+		Namespace:    p.namespace("DATASTORE_NAMESPACE"),
+		Kind:         firstSet(p.kind("DATASTORE_KIND"), "Lease"),
+		EmulatorHost: p.hostPort("DATASTORE_EMULATOR_HOST"),
 	}
 	c.Store, c.StoreReason = p.store()
 	if p.err != nil {
@@ -131,10 +177,23 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, errors.New(timingVars.Replace(err.Error()))
 	}
 	if c.Store == StoreDatastore && c.Datastore.Project == "" {
-		return Config{}, errors.New("STORE=datastore needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)")
+		if c.StoreReason == storeSet {
+			return Config{}, errors.New("STORE=datastore needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)")
+		}
+		// The user never set STORE: say what chose the Datastore store.
+		return Config{}, fmt.Errorf("%s, so STORE=datastore, which needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT); "+
+			"any id works with an emulator, e.g. DATASTORE_PROJECT_ID=demo (or set STORE=memory)", c.StoreReason)
+	}
+	registry := jobs.Registry(c.Jobs)
+	names := make([]string, len(registry))
+	for i, j := range registry {
+		names[i] = j.Name
+	}
+	if err := Misspelt(environ, names); err != nil {
+		return Config{}, err
 	}
 	c.Schedules = map[string]Schedule{}
-	for _, j := range jobs.Registry(c.Jobs) {
+	for _, j := range registry {
 		name := ScheduleVar(j.Name)
 		spec := firstSet(strings.TrimSpace(getenv(name)), j.Schedule)
 		s, err := schedulers.ParseSchedule(spec)
@@ -160,8 +219,21 @@ type parser struct {
 
 func (p *parser) fail(name, value, why string) {
 	if p.err == nil {
-		p.err = fmt.Errorf("%s: bad value %q: %s", name, value, why)
+		p.err = fmt.Errorf("%s: bad value %s: %s", name, quote(value), why)
 	}
+}
+
+// quote quotes v for an error message, cut short if it is long.
+func quote(v string) string {
+	const max = 64
+	if len(v) <= max {
+		return strconv.Quote(v)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(v[:cut]), len(v))
 }
 
 func (p *parser) int(name string, def, lo, hi int) int {
@@ -208,9 +280,12 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
+// storeSet is StoreReason when STORE chose the store.
+const storeSet = "STORE is set"
+
 func (p *parser) store() (store, reason string) {
 	if v := strings.TrimSpace(p.getenv("STORE")); v != "" {
-		return p.oneOf("STORE", StoreMemory, StoreMemory, StoreDatastore), "STORE is set"
+		return p.oneOf("STORE", StoreMemory, StoreMemory, StoreDatastore), storeSet
 	}
 	for _, name := range []string{"DATASTORE_EMULATOR_HOST", "DATASTORE_PROJECT_ID"} {
 		if p.getenv(name) != "" {

@@ -61,6 +61,30 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"PREACHER_TIMES": "many"}, []string{"PREACHER_TIMES", "many"}},
 		{map[string]string{"LEASE_DURATION": "2s"}, []string{"LEASE_DURATION 2s", "RENEW_DEADLINE 2s"}},
 		{map[string]string{"STORE": "datastore"}, []string{"DATASTORE_PROJECT_ID"}},
+		// Names Datastore (or logs) would refuse.
+		{map[string]string{"NODE_NAME": "my node"}, []string{"NODE_NAME", `"my node"`, "pod name"}},
+		{map[string]string{"NODE_NAME": "a\x1b[31mb"}, []string{"NODE_NAME", `"a\x1b[31mb"`}},
+		{map[string]string{"NODE_NAME": "alpha/1"}, []string{"NODE_NAME", `"alpha/1"`}},
+		{map[string]string{"NODE_NAME": strings.Repeat("n", 2000)}, []string{"NODE_NAME", `"nnnn`, "(2000 bytes)"}},
+		{map[string]string{"NODE_NAME": strings.Repeat("n", MaxNodeName+1)}, []string{"NODE_NAME", "253"}},
+		{map[string]string{"APP_STAGE": "pr\nod"}, []string{"APP_STAGE", `"pr\nod"`}},
+		{map[string]string{"DATASTORE_PROJECT_ID": "My Project"}, []string{"DATASTORE_PROJECT_ID", `"My Project"`}},
+		{map[string]string{"GOOGLE_CLOUD_PROJECT": "UPPER"}, []string{"GOOGLE_CLOUD_PROJECT", `"UPPER"`}},
+		{map[string]string{"DATASTORE_DATABASE": "DB_1"}, []string{"DATASTORE_DATABASE", `"DB_1"`}},
+		{map[string]string{"DATASTORE_DATABASE": "db"}, []string{"DATASTORE_DATABASE", `"db"`}},
+		{map[string]string{"DATASTORE_NAMESPACE": "my namespace"}, []string{"DATASTORE_NAMESPACE", `"my namespace"`}},
+		{map[string]string{"DATASTORE_NAMESPACE": "__kind__"}, []string{"DATASTORE_NAMESPACE", `"__kind__"`}},
+		{map[string]string{"DATASTORE_KIND": "__Lease__"}, []string{"DATASTORE_KIND", `"__Lease__"`}},
+		{map[string]string{"DATASTORE_KIND": "Le\nase"}, []string{"DATASTORE_KIND", `"Le\nase"`}},
+		// DATASTORE_EMULATOR_HOST: host:port, as the client dials it.
+		{map[string]string{"DATASTORE_EMULATOR_HOST": "nohost:99999", "DATASTORE_PROJECT_ID": "p"}, []string{"DATASTORE_EMULATOR_HOST", `"nohost:99999"`, "65535"}},
+		{map[string]string{"DATASTORE_EMULATOR_HOST": "http://localhost:8099", "DATASTORE_PROJECT_ID": "p"}, []string{"DATASTORE_EMULATOR_HOST", `"http://localhost:8099"`, "without http://"}},
+		{map[string]string{"DATASTORE_EMULATOR_HOST": "localhost", "DATASTORE_PROJECT_ID": "p"}, []string{"DATASTORE_EMULATOR_HOST", `"localhost"`, "host:port"}},
+		{map[string]string{"DATASTORE_EMULATOR_HOST": ":8081", "DATASTORE_PROJECT_ID": "p"}, []string{"DATASTORE_EMULATOR_HOST", `":8081"`, "host:port"}},
+		{map[string]string{"DATASTORE_EMULATOR_HOST": "localhost:0", "DATASTORE_PROJECT_ID": "p"}, []string{"DATASTORE_EMULATOR_HOST", `"localhost:0"`}},
+		{map[string]string{"DATASTORE_EMULATOR_HOST": "localhost:8081/datastore", "DATASTORE_PROJECT_ID": "p"}, []string{"DATASTORE_EMULATOR_HOST"}},
+		// The user never set STORE: the error says what chose Datastore.
+		{map[string]string{"DATASTORE_EMULATOR_HOST": "localhost:8081"}, []string{"DATASTORE_EMULATOR_HOST is set, so STORE=datastore", "DATASTORE_PROJECT_ID"}},
 	} {
 		_, err := Load(env(tc.env))
 		if err == nil {
@@ -71,6 +95,93 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("Load(%v) = %q, want it to mention %s", tc.env, err, w)
 			}
+		}
+	}
+}
+
+func TestNamesDatastoreAccepts(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"NODE_NAME": "go-leader-election-5d9c7b6f4-x2k8q", "APP_STAGE": "staging eu",
+		"DATASTORE_EMULATOR_HOST": " [::1]:8081 ", "DATASTORE_PROJECT_ID": "example.com:my-project",
+		"DATASTORE_DATABASE": "(default)", "DATASTORE_NAMESPACE": "staging", "DATASTORE_KIND": "Lease v2",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Datastore.EmulatorHost != "[::1]:8081" || c.Datastore.Address() != "[::1]:8081" {
+		t.Errorf("emulator host %q, address %q, want [::1]:8081", c.Datastore.EmulatorHost, c.Datastore.Address())
+	}
+	for _, node := range []string{strings.Repeat("a", MaxNodeName), "confident_meitner", "alpha.example.com", "N1"} {
+		if _, err := Load(env(map[string]string{"NODE_NAME": node})); err != nil {
+			t.Errorf("NODE_NAME=%s: %v", node, err)
+		}
+	}
+	for _, db := range []string{"my-db", "prod", "a123"} {
+		if _, err := Load(env(map[string]string{"DATASTORE_DATABASE": db})); err != nil {
+			t.Errorf("DATASTORE_DATABASE=%s: %v", db, err)
+		}
+	}
+	if c, _ := Load(env(nil)); c.Datastore.Address() != ProductionAddress {
+		t.Errorf("address without an emulator: %q, want %s", c.Datastore.Address(), ProductionAddress)
+	}
+}
+
+func TestMisspeltScheduleVariable(t *testing.T) {
+	for _, name := range []string{
+		"GO_PREACHR_SCHEDULE",  // a letter left out
+		"GO_PREAHCER_SCHEDULE", // two swapped
+		"GO_PREACHER_SHEDULE",  // in the suffix
+		"go_preacher_schedule", // case
+		"GO_PREACHERS_SCHEDULE",
+		"SCALA_PRECHR_SCHEDULE", // two edits
+	} {
+		e := map[string]string{name: "@every 1s"}
+		_, err := Load(env(e), name+"=@every 1s", "HOME=/root")
+		if err == nil {
+			t.Errorf("%s: Load succeeded, want an error", name)
+			continue
+		}
+		job := "GO_PREACHER_SCHEDULE"
+		if strings.HasPrefix(strings.ToUpper(name), "SCALA") {
+			job = "SCALA_PREACHER_SCHEDULE"
+		}
+		for _, w := range []string{name, `"@every 1s"`, "did you mean " + job} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q, want it to mention %s", name, err, w)
+			}
+		}
+		// Without the environment's names, the variable cannot be seen.
+		if _, err := Load(env(e)); err != nil {
+			t.Errorf("%s without environ: %v", name, err)
+		}
+	}
+	// Other programs' variables, and exact ones, are left alone.
+	environ := []string{"GO_PREACHER_SCHEDULE=@every 1s", "SCALA_PREACHER_SCHEDULE=@every 2s", "BACKUP_SCHEDULE=daily",
+		"GO_SCHEDULE=x", "PREACHER_SCHEDULE=x", "GO_PREACHER_TIMEOUT=1s", "SCHEDULE=x", "=C:=C:\\", "NOEQUALS"}
+	e := map[string]string{"GO_PREACHER_SCHEDULE": "@every 1s", "SCALA_PREACHER_SCHEDULE": "@every 2s"}
+	if _, err := Load(env(e), environ...); err != nil {
+		t.Errorf("Load with other programs' variables: %v", err)
+	}
+}
+
+func TestMisspeltScalesWithTheName(t *testing.T) {
+	for _, tc := range []struct {
+		jobs    []string
+		environ string
+		typo    bool
+	}{
+		{[]string{"ab"}, "AC_SCHEDULE=x", false}, // too short to guess
+		{[]string{"ab"}, "ab_SCHEDULE=x", true},  // but case is a typo
+		{[]string{"sync"}, "SYNK_SCHEDULE=x", true},
+		{[]string{"sync"}, "SYMK_SCHEDULE=x", false},
+		{[]string{"report1", "report2"}, "REPORT2_SCHEDULE=x", false}, // another job's own
+		{[]string{"report1"}, "REPORT2_SCHEDULE=x", true},
+		{[]string{"nightly_report"}, "NIGHTLY_REPROT_SCHEDULE=x", true},
+		{[]string{"nightly_report"}, "NIGHTLY_IMPORTS_SCHEDULE=x", false}, // three edits
+	} {
+		err := Misspelt([]string{tc.environ}, tc.jobs)
+		if (err != nil) != tc.typo {
+			t.Errorf("Misspelt(%s, jobs %v) = %v, want a typo: %v", tc.environ, tc.jobs, err, tc.typo)
 		}
 	}
 }

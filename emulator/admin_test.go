@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -216,5 +217,56 @@ func TestPersistence(t *testing.T) {
 	next, err := c2.Put(t.Context(), datastore.IncompleteKey("K", nil), &lease{})
 	if err != nil || next.ID == inc.ID {
 		t.Errorf("id reused after restart: %v, %v", next, err)
+	}
+}
+
+// TestFaultsRefuseUnknownFields: a misspelt key in POST /faults is a 400
+// naming it, and installs nothing, rather than a rule that does nothing.
+func TestFaultsRefuseUnknownFields(t *testing.T) {
+	s := start(t, Options{})
+	base := "http://" + s.Addr()
+	for body, want := range map[string]string{
+		`{"method":"Commit","errr":"UNAVAILABLE"}`:   `"errr"`,
+		`{"method":"Commit","latncy":"1s"}`:          `"latncy"`,
+		`{"method":"Commit","error":"UNAVAILABLE"}x`: "", // trailing garbage is ignored, as before
+	} {
+		resp, err := http.Post(base+"/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want == "" {
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("POST /faults %s: %s %s, want 200", body, resp.Status, b)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), want) {
+			t.Errorf("POST /faults %s: %s %q, want 400 naming %s", body, resp.Status, b, want)
+		}
+	}
+	if rules := s.Faults().Rules(); len(rules) != 1 || rules[0].Code != codes.Unavailable {
+		t.Errorf("rules after the refused bodies: %+v, want only the valid one", rules)
+	}
+	var f Fault
+	if err := json.Unmarshal([]byte(`{"method":"Commit","rte":0.5}`), &f); err == nil || !strings.Contains(err.Error(), `"rte"`) {
+		t.Errorf("Fault.UnmarshalJSON with an unknown field: %v, want an error naming it", err)
+	}
+}
+
+// TestMainBadHostPortNamesTheFlag: a bad --host-port is refused naming the
+// flag and its value.
+func TestMainBadHostPortNamesTheFlag(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, hp := range []string{"bad", "localhost:99999", l.Addr().String()} {
+		err := Main(t.Context(), []string{"--host-port=" + hp}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--host-port="+hp) {
+			t.Errorf("--host-port=%s: %v, want an error naming the flag and value", hp, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -219,10 +220,17 @@ func (r Fault) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes the form MarshalJSON writes.
+// UnmarshalJSON decodes the form MarshalJSON writes. An unknown field is an
+// error naming it, so that a misspelt key ("errr") is refused rather than
+// installing a rule that does nothing.
 func (r *Fault) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	var j faultJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := dec.Decode(&j); err != nil {
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return fmt.Errorf("unknown field %s (want method, latency, error, rate or count)", field)
+		}
 		return err
 	}
 	f := Fault{Method: j.Method, Applied: j.Applied, Rate: j.Rate, Count: j.Count}

@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// DefaultProject is the project Main prints when --project is not given.
-const DefaultProject = "go-leader-election"
+// DefaultProject is the project Main prints when --project is not given:
+// the one README.md's local cluster exports.
+const DefaultProject = "demo"
 
 // faultFlags collects repeated --fault flags.
 type faultFlags []Fault
@@ -59,9 +60,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if _, _, err := net.SplitHostPort(*hostPort); err != nil {
+		return fmt.Errorf("emulator: --host-port=%s: want host:port, such as localhost:8081 (port 0 picks a free one)", *hostPort)
+	}
 	l, err := net.Listen("tcp", *hostPort)
 	if err != nil {
-		return err
+		return fmt.Errorf("emulator: --host-port=%s: %w", *hostPort, err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(l) }()

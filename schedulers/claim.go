@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"go-leader-election/lease"
 	"go-leader-election/store"
 )
@@ -105,18 +107,23 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 func (s *Scheduler) backoff(ctx context.Context, t, deadline time.Time, failures *int, op string, err error) bool {
 	*failures++
 	wait := min(s.t.RetryPeriod, 100*time.Millisecond<<min(*failures-1, 10))
-	s.log.Warn().Err(err).Str("op", op).Str("tick", formatTick(t)).Int("attempt", *failures).
+	lvl := s.cfg.Health.FailureLevel() // debug during an outage Health has logged
+	s.log.WithLevel(lvl).Err(err).Str("op", op).Str("tick", formatTick(t)).Int("attempt", *failures).
 		Dur("retry_in", wait).Msg("Store call failed")
 	at := s.clk.Now().Add(wait)
 	if !at.Before(deadline) {
-		s.sitOut(t, s.lease.State().Record, "store unavailable")
+		s.sitOutAt(lvl, t, s.lease.State().Record, "store unavailable")
 		return false
 	}
 	return s.sleepUntil(ctx, at)
 }
 
 func (s *Scheduler) sitOut(t time.Time, l store.Lease, reason string) {
+	s.sitOutAt(zerolog.InfoLevel, t, l, reason)
+}
+
+func (s *Scheduler) sitOutAt(lvl zerolog.Level, t time.Time, l store.Lease, reason string) {
 	s.obs.Skipped(s.job.Name, SkipSatOut)
-	s.log.Info().Str("tick", formatTick(t)).Str("leader", l.Node).Int64("term", l.Term).
+	s.log.WithLevel(lvl).Str("tick", formatTick(t)).Str("leader", l.Node).Int64("term", l.Term).
 		Str("reason", reason).Msg("Sitting out")
 }

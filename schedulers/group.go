@@ -28,6 +28,9 @@ type GroupConfig struct {
 	Timing   Timing
 	Log      zerolog.Logger
 	Observer Observer
+	// Health, if set, is the node's store health (with its outage log);
+	// default a Health that logs nothing.
+	Health *store.Health
 }
 
 // Group is one node's schedulers, one per job, sharing a store, an identity
@@ -39,7 +42,10 @@ type Group struct {
 
 // NewGroup returns a scheduler per job, or the first configuration error.
 func NewGroup(cfg GroupConfig) (*Group, error) {
-	g := &Group{health: &store.Health{}}
+	g := &Group{health: cfg.Health}
+	if g.health == nil {
+		g.health = &store.Health{}
+	}
 	for _, j := range cfg.Jobs {
 		s, err := New(Config{
 			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,

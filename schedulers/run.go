@@ -192,7 +192,7 @@ func (s *Scheduler) renew(r *activeRun, ttl time.Duration) (lease.State, bool) {
 	case errors.Is(err, lease.ErrNotHolder), errors.Is(err, lease.ErrNotMine):
 		return st, false
 	default:
-		s.log.Warn().Err(err).Str("tick", formatTick(r.tok.Tick)).Msg("Renew failed")
+		s.log.WithLevel(s.cfg.Health.FailureLevel()).Err(err).Str("tick", formatTick(r.tok.Tick)).Msg("Renew failed")
 		return st, true
 	}
 }

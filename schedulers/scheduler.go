@@ -84,7 +84,7 @@ func New(cfg Config) (*Scheduler, error) {
 		Store: cfg.Store, Name: cfg.Job.Name, Holder: cfg.Identity.Holder, Node: cfg.Identity.Node,
 		Clock: cfg.Clock, Trust: cfg.Timing.trust(), Timeout: cfg.Timing.StoreTimeout,
 		OnCall: func(op string, d time.Duration, err error) {
-			cfg.Health.Report(op, err)
+			cfg.Health.ReportCall(cfg.Job.Name, op, err)
 			s.obs.StoreCall(s.job.Name, op, d, err)
 		},
 	})
@@ -99,7 +99,7 @@ func New(cfg Config) (*Scheduler, error) {
 // finish (up to Timing.ShutdownTimeout, then cancels it), releases the lease
 // if this node holds it, and returns.
 func (s *Scheduler) Run(ctx context.Context) {
-	s.log.Info().Str("schedule", s.cfg.Spec).Msg("Scheduler started")
+	s.log.Info().Str("schedule", s.cfg.Spec).Str("first_tick", formatTick(s.cfg.Schedule.Next(s.clk.Now()))).Msg("Scheduled")
 	var last time.Time
 	for {
 		t := s.nextTick(last)

@@ -1,0 +1,185 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxNodeName is the longest NODE_NAME: a Kubernetes pod name (a DNS
+// subdomain) is at most 253 characters.
+const MaxNodeName = 253
+
+var (
+	nodeNameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	projectRE   = regexp.MustCompile(`^[a-z][a-z0-9.:-]{0,99}$`)
+	databaseRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{2,61}[a-z0-9]$`)
+	uuidLikeRE  = regexp.MustCompile(`^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`)
+	namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
+	reservedRE  = regexp.MustCompile(`^__.*__$`)
+)
+
+// text reads a free-form value: anything printable.
+func (p *parser) text(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 || !utf8.ValidString(v) {
+		p.fail(name, v, "want printable text, without control characters")
+		return ""
+	}
+	return v
+}
+
+func (p *parser) nodeName(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v != "" && (len(v) > MaxNodeName || !nodeNameRE.MatchString(v)) {
+		p.fail(name, v, fmt.Sprintf("want 1 to %d letters, digits, '.', '-' or '_' (a Kubernetes pod name always fits)", MaxNodeName))
+		return ""
+	}
+	return v
+}
+
+func (p *parser) project(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v != "" && !projectRE.MatchString(v) {
+		p.fail(name, v, "want a Google Cloud project ID: lowercase letters, digits and hyphens, starting with a letter (my-project)")
+		return ""
+	}
+	return v
+}
+
+func (p *parser) database(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v != "" && v != "(default)" && (!databaseRE.MatchString(v) || uuidLikeRE.MatchString(v)) {
+		p.fail(name, v, "want a database ID: 4 to 63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit")
+		return ""
+	}
+	return v
+}
+
+func (p *parser) namespace(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if !namespaceRE.MatchString(v) || reservedRE.MatchString(v) {
+		p.fail(name, v, "want at most 100 letters, digits, '.', '-' or '_', not __reserved__ (staging)")
+		return ""
+	}
+	return v
+}
+
+func (p *parser) kind(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	bad := !utf8.ValidString(v) || len(v) > 1500 || reservedRE.MatchString(v) ||
+		strings.IndexFunc(v, unicode.IsControl) >= 0
+	if bad {
+		p.fail(name, v, "want a Datastore kind: at most 1,500 bytes of text without control characters, not __reserved__ (Lease)")
+		return ""
+	}
+	return v
+}
+
+// hostPort reads DATASTORE_EMULATOR_HOST's form: host:port, no scheme.
+func (p *parser) hostPort(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return ""
+	}
+	if scheme, _, ok := strings.Cut(v, "://"); ok {
+		p.fail(name, v, fmt.Sprintf("want host:port without %s:// (localhost:8081), as gcloud's env-init prints it", scheme))
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		p.fail(name, v, "want host:port, such as localhost:8081")
+		return ""
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		p.fail(name, v, fmt.Sprintf("port %q: want a number from 1 to 65535", port))
+		return ""
+	}
+	return v
+}
+
+// perJob lists the variables each job has, as functions of its name.
+var perJob = []func(job string) string{ScheduleVar}
+
+// Misspelt returns an error for the first variable of environ (in
+// os.Environ's form, "NAME=value") that is a near miss of a per-job variable
+// of one of jobs, such as GO_PREACHR_SCHEDULE for job go_preacher: a
+// variable the daemon would otherwise ignore in silence. A near miss differs
+// from the variable, upper-cased, by at most 2 edits (insertions, deletions,
+// substitutions or swaps of two neighbours), 1 for jobs named with fewer than
+// 8 characters and 0 for fewer than 4, so that short names do not catch
+// other programs' variables; a variable differing only in case is a near
+// miss too. Variables that are exactly some job's are never near misses.
+// Everything else is left alone: other programs share the environment.
+func Misspelt(environ []string, jobs []string) error {
+	exact := map[string]bool{}
+	for _, j := range jobs {
+		for _, v := range perJob {
+			exact[v(j)] = true
+		}
+	}
+	kvs := append([]string(nil), environ...)
+	sort.Strings(kvs)
+	for _, kv := range kvs {
+		name, value, _ := strings.Cut(kv, "=")
+		if name == "" || exact[name] {
+			continue
+		}
+		upper := strings.ToUpper(name)
+		for _, j := range jobs {
+			limit := min(2, len(j)/4)
+			for _, v := range perJob {
+				want := v(j)
+				if abs(len(upper)-len(want)) > limit || distance(upper, want, limit) > limit {
+					continue
+				}
+				return fmt.Errorf("%s=%s: no job has this variable; did you mean %s (job %s)?", name, quote(value), want, j)
+			}
+		}
+	}
+	return nil
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// distance is the optimal-string-alignment edit distance between a and b
+// (insertions, deletions, substitutions and swaps of neighbours), or limit+1
+// once it is sure to exceed limit.
+func distance(a, b string, limit int) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
