@@ -17,15 +17,15 @@ import (
 const healthWindow = 15 * time.Second
 
 // Health tracks whether the store answers, from the outcome of every store
-// call the schedulers make, per job and operation: a store whose reads work
-// but whose commits fail is unhealthy too. A nil *Health ignores reports.
+// call the schedulers make, per operation: a store whose reads work but
+// whose commits fail is unhealthy too. A nil *Health ignores reports.
 //
 // With Log set, it also logs outages, once each, rather than leaving every
 // scheduler to log every failed call of every tick: "Store unavailable"
 // (warn) at the first failure while no call was failing, and "Store
-// recovered" (info) once every call that failed has succeeded since, or
-// has not been tried again for healthWindow and another call succeeded.
-// Meanwhile the schedulers log their own failed calls at debug.
+// recovered" (info) once every job's calls that failed have succeeded
+// since, or have not been tried again for healthWindow and another call
+// succeeded. Meanwhile the schedulers log their own failed calls at debug.
 type Health struct {
 	// Log, if set, receives the outage events. The zero Health logs none.
 	Log *zerolog.Logger
@@ -33,8 +33,12 @@ type Health struct {
 	// e.g. "datastore at localhost:8081".
 	Store string
 
-	mu  sync.Mutex
-	ops map[callKey]*opHealth
+	mu sync.Mutex
+	// ops is by operation, for Err; calls by job and operation, for the
+	// outage events, so that one job's failing calls are not taken for a
+	// recovery by another's succeeding.
+	ops   map[string]*opHealth
+	calls map[callKey]*opHealth
 	// down is when the current outage began, zero when there is none;
 	// failed counts its failed calls.
 	down   time.Time
@@ -63,19 +67,22 @@ func (h *Health) ReportCall(job, op string, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ops == nil {
-		h.ops = map[callKey]*opHealth{}
+		h.ops, h.calls = map[string]*opHealth{}, map[callKey]*opHealth{}
 	}
-	k := callKey{job, op}
-	o := h.ops[k]
+	o, c := h.ops[op], h.calls[callKey{job, op}]
 	if o == nil {
 		o = &opHealth{}
-		h.ops[k] = o
+		h.ops[op] = o
+	}
+	if c == nil {
+		c = &opHealth{}
+		h.calls[callKey{job, op}] = c
 	}
 	now := time.Now()
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrTickTaken) ||
 		errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder) {
-		o.okAt = now
-		if !h.down.IsZero() && h.failingLocked(now) == nil {
+		o.okAt, c.okAt = now, now
+		if !h.down.IsZero() && failing(h.calls, now) == nil {
 			if h.Log != nil {
 				h.Log.Info().Str("store", h.Store).Str("down_for", now.Sub(h.down).Round(time.Millisecond).String()).
 					Int("failed_calls", h.failed).Msg("Store recovered")
@@ -85,6 +92,7 @@ func (h *Health) ReportCall(job, op string, err error) {
 		return
 	}
 	o.failedAt, o.err = now, err
+	c.failedAt, c.err = now, err
 	if h.down.IsZero() {
 		h.down = now
 		if h.Log != nil {
@@ -103,11 +111,13 @@ func (h *Health) ReportCall(job, op string, err error) {
 func (h *Health) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.failingLocked(time.Now())
+	return failing(h.ops, time.Now())
 }
 
-func (h *Health) failingLocked(now time.Time) error {
-	for _, o := range h.ops {
+// failing returns the error of an entry that failed within healthWindow
+// and has not succeeded since, or nil.
+func failing[K comparable](m map[K]*opHealth, now time.Time) error {
+	for _, o := range m {
 		if o.failedAt.After(o.okAt) && now.Sub(o.failedAt) < healthWindow {
 			return o.err
 		}
