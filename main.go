@@ -17,7 +17,9 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal now takes the default action: exit at once
 	}()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	// The environment's names go in the context, for run's check of
+	// misspelt variables; run itself never reads the process environment.
+	if err := run(withEnviron(ctx, os.Environ()), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "go-leader-election:", err)
 		os.Exit(1)
 	}

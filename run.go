@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -28,19 +29,34 @@ import (
 )
 
 // run is the whole daemon. args are the command line (args[0] the program);
-// "emulator" as the first argument runs the Datastore emulator instead. It
+// a first argument runs one of the commands instead (see commands). It
 // returns when ctx ends and every job has stopped and released its lease.
+//
+// run reads the environment only through getenv, and, for the checks that
+// need every variable's name rather than one value (a misspelt
+// <JOB>_SCHEDULE), through the list withEnviron put in ctx: main puts
+// os.Environ there; a caller that does not (a test with a map for getenv)
+// skips those checks. It never reads the process environment itself.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 1 && args[1] == "emulator" {
-		if err := emulator.Main(ctx, args[2:], stdout, stderr); !errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return nil
-	}
 	if len(args) > 1 {
-		return fmt.Errorf("unknown command %q (the only one is \"emulator\"; configure the daemon with environment variables)", args[1])
+		switch args[1] {
+		case "emulator":
+			if err := emulator.Main(ctx, args[2:], stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return nil
+		case "help", "-h", "-help", "--help":
+			printHelp(stdout)
+			return nil
+		case "version", "-version", "--version":
+			bi, ok := debug.ReadBuildInfo()
+			fmt.Fprintln(stdout, versionLine(bi, ok))
+			return nil
+		}
+		return fmt.Errorf("unknown command %q: the commands are %s (`go-leader-election help` says more); "+
+			"the daemon itself takes no arguments, only environment variables", args[1], commandNames())
 	}
-	cfg, err := config.Load(getenv)
+	cfg, err := config.Load(getenv, environFrom(ctx)...)
 	if err != nil {
 		return err
 	}
@@ -62,7 +78,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer st.Close()
-	log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", id.Holder).Msg("Store selected")
+	where := storeAddress(cfg)
+	ev := log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", id.Holder)
+	if where != "" {
+		ev = ev.Str("address", where)
+	}
+	ev.Msg("Store selected")
 
 	var group *schedulers.Group
 	m := metrics.New(func() []schedulers.Status { return group.Statuses() })
@@ -78,8 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	group, err = schedulers.NewGroup(schedulers.GroupConfig{
 		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
-		// Health logs store outages, once each.
-		Health: &store.Health{Log: &log, Store: cfg.Store},
+		// Health logs store outages, once each, naming the address tried.
+		Health: &store.Health{Log: &log, Store: storeName(cfg)},
 	})
 	if err != nil {
 		return err
@@ -97,10 +118,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Node: node, Store: cfg.Store,
 			Jobs: group.Statuses,
 			Ready: func(ctx context.Context) error {
-				if err := st.Ping(ctx); err != nil {
-					return err
+				err := st.Ping(ctx)
+				if err == nil {
+					err = health.Err()
 				}
-				return health.Err()
+				if err != nil {
+					return fmt.Errorf("%s: %w", storeName(cfg), err)
+				}
+				return nil
 			},
 			ReadyTimeout: min(cfg.Timing.StoreTimeout, 2*time.Second),
 			Extra:        map[string]http.Handler{"GET /metrics": m.Handler()},
@@ -112,9 +137,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info().Int("port", port).Str("started_in", time.Since(started).String()).
 		Msg(fmt.Sprintf("Listening on port %d", port))
 
-	// The schedulers stop on claiming when this ends: at a signal, or if the
-	// HTTP server fails.
-	claiming, stopClaiming := context.WithCancel(ctx)
+	// The schedulers stop claiming when this ends: after ctx ends (a signal)
+	// or the HTTP server fails, and "Shutting down" is logged. It does not
+	// inherit ctx's cancellation, so no scheduler can release its lease
+	// (and log "Released") before that line.
+	claiming, stopClaiming := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopClaiming()
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); group.Run(claiming) }()
@@ -130,6 +157,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	shutdownHTTP(srv, log)
 	log.Info().Msg("Stopped")
 	return nil
+}
+
+// storeAddress is the address the store dials, "" for the embedded store.
+func storeAddress(cfg config.Config) string {
+	if cfg.Store == config.StoreMemory {
+		return ""
+	}
+	return cfg.Datastore.Address()
+}
+
+// storeName names the store and what it dials, for logs and readiness:
+// "datastore at localhost:8081 (DATASTORE_EMULATOR_HOST)".
+func storeName(cfg config.Config) string {
+	switch {
+	case cfg.Store == config.StoreMemory:
+		return "memory store"
+	case cfg.Datastore.EmulatorHost != "":
+		return "datastore at " + cfg.Datastore.EmulatorHost + " (DATASTORE_EMULATOR_HOST)"
+	default:
+		return "datastore at " + cfg.Datastore.Address() + " (project " + cfg.Datastore.Project + ")"
+	}
 }
 
 func withOut(s jobs.Settings, out io.Writer) jobs.Settings {

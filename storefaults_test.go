@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +39,10 @@ func TestStoreAbsentAtStartThenAppearsThenVanishes(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	d := startDaemon(t, datastoreEnv(addr))
 
-	d.out.waitFor(t, "a failed store call", isMsg("Store call failed"))
+	// The outage is logged once, as such, naming the address tried.
+	d.out.waitFor(t, "the outage logged", func(l string, ev event) bool {
+		return ev.Message == "Store unavailable" && strings.Contains(l, `"level":"warn"`) && strings.Contains(l, addr)
+	})
 	if code := d.status(t, "/readyz"); code != 503 {
 		t.Fatalf("/readyz with no store = %d, want 503", code)
 	}
@@ -54,9 +58,29 @@ func TestStoreAbsentAtStartThenAppearsThenVanishes(t *testing.T) {
 	if code := d.status(t, "/readyz"); code != 200 {
 		t.Fatalf("/readyz with the store back = %d, want 200", code)
 	}
+	if !d.out.seen(isMsg("Store recovered")) { // it may have come before Running
+		d.out.waitFor(t, "the recovery logged", isMsg("Store recovered"))
+	}
+	d.out.mu.Lock()
+	all := d.out.all
+	d.out.mu.Unlock()
+	outages := 0
+	for _, l := range all {
+		var ev event
+		_ = json.Unmarshal([]byte(l), &ev)
+		switch {
+		case ev.Message == "Store unavailable":
+			outages++
+		case ev.Message == "Store call failed", strings.Contains(l, "store unavailable"):
+			t.Errorf("a failed call logged at info during a logged outage: %s", l)
+		}
+	}
+	if outages != 1 {
+		t.Errorf("%d Store unavailable events for one outage, want 1", outages)
+	}
 
 	emu.Close() // gone for good
-	d.out.waitFor(t, "a failed store call after the store vanished", isMsg("Store call failed"))
+	d.out.waitFor(t, "the second outage logged", isMsg("Store unavailable"))
 	if code := d.status(t, "/readyz"); code != 503 {
 		t.Fatalf("/readyz with the store gone = %d, want 503", code)
 	}
@@ -75,6 +99,7 @@ func TestNoRunWithoutAStoredClaim(t *testing.T) {
 	emu.Faults().Set(emulator.Fault{Method: "Commit", Code: codes.Unavailable})
 	env := datastoreEnv(emu.Addr())
 	env["GO_PREACHER_SCHEDULE"], env["SCALA_PREACHER_SCHEDULE"] = "@every 2s", "@every 2s" // room for retries
+	env["LOG_LEVEL"] = "debug"                                                             // failed calls of a logged outage are debug
 	d := startDaemon(t, env)
 
 	// Claims fail: the node retries with backoff (attempt 2 comes after a
@@ -164,7 +189,7 @@ func TestBadLeaseEntityIsReportedAndLeftAlone(t *testing.T) {
 		if ev.Message == "Running" && ev.Job == "go_preacher" {
 			t.Fatalf("go_preacher ran over an unreadable lease: %s", l)
 		}
-		return ev.Message == "Store call failed" && ev.Job == "go_preacher" && strings.Contains(l, "Term")
+		return ev.Message == "Store unavailable" && ev.Job == "go_preacher" && strings.Contains(l, "Term")
 	})
 	d.out.waitFor(t, "the other job running", func(_ string, ev event) bool { return ev.Message == "Running" && ev.Job == "scala_preacher" })
 	var after cds.PropertyList

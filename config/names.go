@@ -183,3 +183,18 @@ func distance(a, b string, limit int) int {
 	}
 	return prev[len(b)]
 }
+
+// Variables lists the variables Load reads, in the order it reads them,
+// the per-job ones of the registered jobs included.
+func Variables() []string {
+	var names []string
+	seen := map[string]bool{}
+	_, _ = Load(func(k string) string {
+		if !seen[k] {
+			seen[k] = true
+			names = append(names, k)
+		}
+		return ""
+	})
+	return names
+}

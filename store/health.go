@@ -14,15 +14,15 @@ import (
 const healthWindow = 15 * time.Second
 
 // Health tracks whether the store answers, from the outcome of every store
-// call its users make, per job and operation: a store whose reads work
-// but whose commits fail is unhealthy too. A nil *Health ignores reports.
+// call the schedulers make, per operation: a store whose reads work but
+// whose commits fail is unhealthy too. A nil *Health ignores reports.
 //
 // With Log set, it also logs outages, once each, rather than leaving every
 // scheduler to log every failed call of every tick: "Store unavailable"
 // (warn) at the first failure while no call was failing, and "Store
-// recovered" (info) once every call that failed has succeeded since, or
-// has not been tried again for healthWindow and another call succeeded.
-// Meanwhile its users log their own failed calls at debug (FailureLevel).
+// recovered" (info) once every job's calls that failed have succeeded
+// since, or have not been tried again for healthWindow and another call
+// succeeded. Meanwhile the schedulers log their own failed calls at debug.
 type Health struct {
 	// Log, if set, receives the outage events. The zero Health logs none.
 	Log *zerolog.Logger
@@ -30,8 +30,12 @@ type Health struct {
 	// e.g. "datastore at localhost:8081".
 	Store string
 
-	mu  sync.Mutex
-	ops map[callKey]*opHealth
+	mu sync.Mutex
+	// ops is by operation, for Err; calls by job and operation, for the
+	// outage events, so that one job's failing calls are not taken for a
+	// recovery by another's succeeding.
+	ops   map[string]*opHealth
+	calls map[callKey]*opHealth
 	// down is when the current outage began, zero when there is none;
 	// failed counts its failed calls.
 	down   time.Time
@@ -49,8 +53,7 @@ type opHealth struct {
 func (h *Health) Report(op string, err error) { h.ReportCall("", op, err) }
 
 // ReportCall records the outcome of a store call op made for job. The
-// protocol's sentinel errors are answers, not failures. A nil *Health
-// ignores it.
+// protocol's sentinel errors are answers, not failures.
 func (h *Health) ReportCall(job, op string, err error) {
 	if h == nil {
 		return
@@ -58,18 +61,21 @@ func (h *Health) ReportCall(job, op string, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ops == nil {
-		h.ops = map[callKey]*opHealth{}
+		h.ops, h.calls = map[string]*opHealth{}, map[callKey]*opHealth{}
 	}
-	k := callKey{job, op}
-	o := h.ops[k]
+	o, c := h.ops[op], h.calls[callKey{job, op}]
 	if o == nil {
 		o = &opHealth{}
-		h.ops[k] = o
+		h.ops[op] = o
+	}
+	if c == nil {
+		c = &opHealth{}
+		h.calls[callKey{job, op}] = c
 	}
 	now := time.Now()
 	if err == nil || IsRefusal(err) {
-		o.okAt = now
-		if !h.down.IsZero() && h.failingLocked(now) == nil {
+		o.okAt, c.okAt = now, now
+		if !h.down.IsZero() && failing(h.calls, now) == nil {
 			if h.Log != nil {
 				h.Log.Info().Str("store", h.Store).Str("down_for", now.Sub(h.down).Round(time.Millisecond).String()).
 					Int("failed_calls", h.failed).Msg("Store recovered")
@@ -79,6 +85,7 @@ func (h *Health) ReportCall(job, op string, err error) {
 		return
 	}
 	o.failedAt, o.err = now, err
+	c.failedAt, c.err = now, err
 	if h.down.IsZero() {
 		h.down = now
 		if h.Log != nil {
@@ -97,11 +104,13 @@ func (h *Health) ReportCall(job, op string, err error) {
 func (h *Health) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.failingLocked(time.Now())
+	return failing(h.ops, time.Now())
 }
 
-func (h *Health) failingLocked(now time.Time) error {
-	for _, o := range h.ops {
+// failing returns the error of an entry that failed within healthWindow
+// and has not succeeded since, or nil.
+func failing[K comparable](m map[K]*opHealth, now time.Time) error {
+	for _, o := range m {
 		if o.failedAt.After(o.okAt) && now.Sub(o.failedAt) < healthWindow {
 			return o.err
 		}
@@ -109,7 +118,7 @@ func (h *Health) failingLocked(now time.Time) error {
 	return nil
 }
 
-// FailureLevel is the level of a caller's own event about a failed store
+// FailureLevel is the level of a scheduler's own event about a failed store
 // call: debug while an outage this Health has logged goes on, as the outage
 // is logged once, and warn otherwise.
 func (h *Health) FailureLevel() zerolog.Level {

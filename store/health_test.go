@@ -79,3 +79,19 @@ func TestHealthLogsAnOutageOnce(t *testing.T) {
 		t.Error("without a logger, failed calls must stay at warn")
 	}
 }
+
+// TestHealthOneJobFailing: one job's calls failing while another's of the
+// same operation succeed (an unreadable lease record) is one outage, not a
+// flapping one.
+func TestHealthOneJobFailing(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	h := &Health{Log: &log, Store: "s"}
+	for range 5 {
+		h.ReportCall("bad", "get", errors.New("datastore: cannot load field Term"))
+		h.ReportCall("good", "get", nil)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 1 || !strings.Contains(buf.String(), "Store unavailable") {
+		t.Errorf("events: %s, want one Store unavailable", buf.String())
+	}
+}

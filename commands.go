@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"go-leader-election/config"
+)
+
+// commands are the subcommands run knows, for help and for the error on
+// an unknown one. Without one, the program runs the daemon.
+var commands = []struct{ name, summary string }{
+	{"emulator", "run the Datastore emulator (its flags: go-leader-election emulator -h)"},
+	{"version", "print the module version and VCS revision"},
+	{"help", "print this help (also -h, --help)"},
+}
+
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// printHelp writes the usage: the commands, and where the settings are.
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `go-leader-election runs scheduled jobs on replicated services: every tick of
+every job runs once, on one replica, by leases in a shared store.
+
+Usage:
+  go-leader-election             run the daemon
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  go-leader-election %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+The daemon takes no flags: its settings are environment variables, listed
+with their defaults and meanings in README.md, section "Configuration" (log
+events in "Log events", HTTP endpoints in "HTTP"). A bad value stops it
+before anything starts. It reads:
+`)
+	line := " "
+	for _, v := range config.Variables() {
+		if len(line)+1+len(v) > 78 {
+			fmt.Fprintln(w, line)
+			line = " "
+		}
+		line += " " + v
+	}
+	fmt.Fprintln(w, line)
+	fmt.Fprint(w, `
+Stop it with Ctrl-C or SIGTERM: it lets running jobs finish, releases its
+leases, and exits.
+`)
+}
+
+// versionLine describes the build: the module version, the VCS revision
+// and time, and the Go toolchain, from the build information.
+func versionLine(bi *debug.BuildInfo, ok bool) string {
+	platform := runtime.GOOS + "/" + runtime.GOARCH
+	if !ok || bi == nil {
+		return fmt.Sprintf("go-leader-election: no build information (%s %s)", runtime.Version(), platform)
+	}
+	version := bi.Main.Version
+	if version == "" {
+		version = "(unknown version)"
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	var vcs []string
+	if r := settings["vcs.revision"]; r != "" {
+		vcs = append(vcs, "revision "+r)
+	}
+	if t := settings["vcs.time"]; t != "" {
+		vcs = append(vcs, t)
+	}
+	if settings["vcs.modified"] == "true" {
+		vcs = append(vcs, "modified")
+	}
+	if len(vcs) == 0 {
+		vcs = append(vcs, "no VCS revision")
+	}
+	goVersion := bi.GoVersion
+	if goVersion == "" {
+		goVersion = runtime.Version()
+	}
+	return fmt.Sprintf("go-leader-election %s (%s), %s %s", version, strings.Join(vcs, ", "), goVersion, platform)
+}
+
+// environKey carries, in run's context, the process environment in
+// os.Environ's form; see run.
+type environKey struct{}
+
+// withEnviron returns ctx carrying environ for run.
+func withEnviron(ctx context.Context, environ []string) context.Context {
+	return context.WithValue(ctx, environKey{}, environ)
+}
+
+func environFrom(ctx context.Context) []string {
+	environ, _ := ctx.Value(environKey{}).([]string)
+	return environ
+}
