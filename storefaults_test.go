@@ -24,9 +24,6 @@ func datastoreEnv(addr string) map[string]string {
 		"DATASTORE_EMULATOR_HOST": addr, "DATASTORE_PROJECT_ID": "faults", "NODE_NAME": "solo",
 		"GO_PREACHER_SCHEDULE": "@every 500ms", "SCALA_PREACHER_SCHEDULE": "@every 500ms",
 		"STORE_TIMEOUT": "500ms",
-		// Failed calls are logged at debug while the outage they belong to
-		// (logged once, "Store unavailable") lasts; these tests follow them.
-		"LOG_LEVEL": "debug",
 	}
 }
 
