@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -18,7 +19,14 @@ func main() {
 		stop() // a second signal now takes the default action: exit at once
 	}()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "go-leader-election:", err)
-		os.Exit(1)
+		code := 1
+		var exit interface{ ExitCode() int } // a command's own status (lock, leader)
+		if errors.As(err, &exit) && exit.ExitCode() > 0 {
+			code = exit.ExitCode()
+		}
+		if err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "go-leader-election:", err)
+		}
+		os.Exit(code)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/config"
+	"go-leader-election/electioncmd"
 	"go-leader-election/emulator"
 	"go-leader-election/jobs"
 	"go-leader-election/logging"
@@ -36,6 +37,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return nil
+	}
+	if len(args) > 1 && electioncmd.Lookup(args[1]) != nil { // serve, lock, leader
+		return electioncmd.Lookup(args[1])(ctx, args[2:], getenv, stdout, stderr)
 	}
 	if len(args) > 1 {
 		return fmt.Errorf("unknown command %q (the only one is \"emulator\"; configure the daemon with environment variables)", args[1])
