@@ -86,13 +86,28 @@ func (r *registry) newLease(name, holder, node string) *lease.Lease {
 	return l
 }
 
-// observe records a record this server wrote or read for a node, and wakes
-// the election's watchers.
+// observe records a record this server wrote or read, in every lease of the
+// election (so that each judges lapse from when this server first saw a
+// version, by whichever call), and wakes the election's watchers if it is
+// news (a zero record is: a release).
 func (e *election) observe(rec store.Lease) {
 	if rec.Version > 0 {
+		if e.observer.State().Record.Version == rec.Version {
+			return // seen already, so told to every node lease
+		}
 		e.observer.Observe(rec)
+		e.tellNodes(rec)
 	}
 	e.hub.poke()
+}
+
+// tellNodes records rec in every node lease of the election.
+func (e *election) tellNodes(rec store.Lease) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range e.nodes {
+		n.Observe(rec)
+	}
 }
 
 // sweep forgets, every minute until done closes, the observations nobody

@@ -31,6 +31,7 @@ func (s *Server) TryBecomeLeader(ctx context.Context, req *pb.TryBecomeLeaderReq
 	if err != nil {
 		return nil, storeError("read", req.GetElection(), err)
 	}
+	e.observe(st.Record)
 	if st.Kind == lease.Held && !st.Lapsed(s.clk.Now()) {
 		return notLeader(st, s.clk.Now()), nil
 	}

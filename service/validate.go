@@ -60,9 +60,9 @@ func notHolder(election, node string, term int64, rec store.Lease) error {
 	held := "nobody holds it"
 	switch {
 	case rec.Holder == node:
-		held = fmt.Sprintf("%s holds it under term %d", node, rec.Term)
+		held = fmt.Sprintf("%q holds it under term %d", node, rec.Term)
 	case rec.Holder != "":
-		held = fmt.Sprintf("%s holds it under term %d", rec.Node, rec.Term)
+		held = fmt.Sprintf("%q holds it under term %d", rec.Node, rec.Term)
 	}
 	return status.Errorf(codes.FailedPrecondition, "election %q: node %q does not hold the lease under term %d (%s)", election, node, term, held)
 }

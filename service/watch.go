@@ -104,6 +104,9 @@ func (h *hub) run() {
 		case <-h.wake:
 		}
 		st, err := h.e.observer.Read(context.Background())
+		if err == nil && st.Record.Version > 0 {
+			h.e.tellNodes(st.Record)
+		}
 		h.mu.Lock()
 		if len(h.subs) == 0 {
 			h.running = false
