@@ -82,7 +82,7 @@ type shiftClock struct {
 	off atomic.Int64
 }
 
-func (c *shiftClock) Now() time.Time       { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *shiftClock) Now() time.Time        { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *shiftClock) Shift(d time.Duration) { c.off.Add(int64(d)) }
 
 func ttl(d time.Duration) *durationpb.Duration { return durationpb.New(d) }
