@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -198,7 +199,7 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 	if err != nil {
 		resign(lead, o, say, 5*time.Second)
 		code := 126
-		if errors.Is(err, exec.ErrNotFound) {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 			code = 127
 		}
 		return &ExitError{Code: code, Err: fmt.Errorf("lock: %w", err)}
