@@ -27,7 +27,7 @@ func (e *Election) Campaign(ctx context.Context) (*Leadership, error) {
 	for {
 		var resp *pb.TryBecomeLeaderResponse
 		var sent time.Time
-		err := e.c.call(ctx, "campaign", 5*time.Second, func(ctx context.Context, api pb.LeaderElectionClient) (err error) {
+		err := e.c.call(ctx, "campaign", 0, 5*time.Second, func(ctx context.Context, api pb.LeaderElectionClient) (err error) {
 			sent = time.Now()
 			resp, err = api.TryBecomeLeader(ctx, req)
 			return err
@@ -161,10 +161,16 @@ func (l *Leadership) keepAlive(sent time.Time) {
 			return
 		}
 		// Bounded by the trusted time: a renewal that answers later could
-		// not be trusted anyway.
-		ctx, cancel := context.WithDeadline(l.ctx, l.TrustedUntil())
+		// not be trusted anyway. With several servers, an attempt has half
+		// the time left, so that a server that hangs leaves time for another.
+		trusted := l.TrustedUntil()
+		attempt := time.Until(trusted)
+		if len(l.e.c.conns) > 1 {
+			attempt /= 2
+		}
+		ctx, cancel := context.WithDeadline(l.ctx, trusted)
 		var resp *pb.HeartbeatResponse
-		err := l.e.c.call(ctx, "heartbeat", retryWait, func(ctx context.Context, api pb.LeaderElectionClient) (err error) {
+		err := l.e.c.call(ctx, "heartbeat", attempt, retryWait, func(ctx context.Context, api pb.LeaderElectionClient) (err error) {
 			sent = time.Now()
 			resp, err = api.Heartbeat(ctx, req)
 			return err
@@ -202,7 +208,7 @@ func (l *Leadership) Resign(ctx context.Context) error {
 	l.mu.Unlock()
 	<-l.loop
 	req := &pb.ReleaseLeadershipRequest{Election: l.e.name, NodeId: l.e.o.Node, Term: l.term}
-	err := l.e.c.call(ctx, "resign", time.Second, func(ctx context.Context, api pb.LeaderElectionClient) error {
+	err := l.e.c.call(ctx, "resign", 0, time.Second, func(ctx context.Context, api pb.LeaderElectionClient) error {
 		_, err := api.ReleaseLeadership(ctx, req)
 		return err
 	})

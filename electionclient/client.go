@@ -112,15 +112,19 @@ func (bearer) RequireTransportSecurity() bool { return false }
 
 // call runs f on one server after another until it succeeds, fails in a
 // way retrying cannot mend (a *CallError), or ctx ends (ctx's error, with
-// the last failure). After every server has failed once, it waits a backoff
-// of up to maxWait before the next round.
-func (c *Client) call(ctx context.Context, op string, maxWait time.Duration, f func(ctx context.Context, api pb.LeaderElectionClient) error) error {
+// the last failure). Each attempt is bounded by attempt (0: CallTimeout).
+// After every server has failed once, it waits a backoff of up to maxWait
+// before the next round.
+func (c *Client) call(ctx context.Context, op string, attempt, maxWait time.Duration, f func(ctx context.Context, api pb.LeaderElectionClient) error) error {
+	if attempt <= 0 || attempt > c.cfg.CallTimeout {
+		attempt = c.cfg.CallTimeout
+	}
 	first := int(c.prefs.Load())
 	var last error
-	for attempt := 1; ; attempt++ {
-		i := (first + attempt - 1) % len(c.conns)
+	for n := 1; ; n++ {
+		i := (first + n - 1) % len(c.conns)
 		s := c.conns[i]
-		actx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+		actx, cancel := context.WithTimeout(ctx, attempt)
 		err := f(actx, s.api)
 		cancel()
 		if err == nil {
@@ -135,11 +139,11 @@ func (c *Client) call(ctx context.Context, op string, maxWait time.Duration, f f
 		}
 		last = err
 		var wait time.Duration
-		if attempt%len(c.conns) == 0 { // a round is over
-			wait = backoff(attempt/len(c.conns), maxWait)
+		if n%len(c.conns) == 0 { // a round is over
+			wait = backoff(n/len(c.conns), maxWait)
 		}
 		if c.cfg.OnRetry != nil {
-			c.cfg.OnRetry(Retry{Op: op, Server: s.addr, Attempt: attempt, Err: err, Wait: wait})
+			c.cfg.OnRetry(Retry{Op: op, Server: s.addr, Attempt: n, Err: err, Wait: wait})
 		}
 		if wait > 0 {
 			t := time.NewTimer(wait)

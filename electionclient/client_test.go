@@ -124,6 +124,29 @@ func TestFailoverKeepsTheLeadership(t *testing.T) {
 	}
 }
 
+// TestFailoverFromAHungServer: the leader's server stops answering
+// heartbeats (frozen, not dead); an attempt gets half the trusted time
+// left, and the next goes to the other server in time.
+func TestFailoverFromAHungServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time: heartbeats")
+	}
+	ctx := ctxT(t)
+	st := memory.New()
+	s1, s2 := startServer(t, st, "", ""), startServer(t, st, "", "")
+	c := newClient(t, electionclient.Config{Servers: []string{s1.addr, s2.addr}})
+	l, err := election(t, c, "e", "a", 3*time.Second).Campaign(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.hang.Store(true)
+	s1.waitCalls(t, "hung", 1)
+	s2.waitCalls(t, "Heartbeat a", 2)
+	if l.Err() != nil {
+		t.Fatalf("after a hung heartbeat: %v; want still leading", l.Err())
+	}
+}
+
 // TestDeposed: another holder takes the lease over behind the leader's back
 // (as if a server had judged it lapsed while the leader was frozen); the
 // next heartbeat ends the leadership with ErrDeposed.

@@ -121,7 +121,7 @@ func leaderFrom(l *pb.Leader, term int64) Leader {
 // Leader asks a server who leads now.
 func (e *Election) Leader(ctx context.Context) (Leader, error) {
 	var resp *pb.GetCurrentLeaderResponse
-	err := e.c.call(ctx, "leader", 2*time.Second, func(ctx context.Context, api pb.LeaderElectionClient) (err error) {
+	err := e.c.call(ctx, "leader", 0, 2*time.Second, func(ctx context.Context, api pb.LeaderElectionClient) (err error) {
 		resp, err = api.GetCurrentLeader(ctx, &pb.GetCurrentLeaderRequest{Election: e.name})
 		return err
 	})
@@ -140,7 +140,7 @@ func (e *Election) Leader(ctx context.Context) (Leader, error) {
 func (e *Election) Observe(ctx context.Context, f func(Leader)) error {
 	var last Leader
 	told := false
-	return e.c.call(ctx, "observe", 2*time.Second, func(_ context.Context, api pb.LeaderElectionClient) error {
+	return e.c.call(ctx, "observe", 0, 2*time.Second, func(_ context.Context, api pb.LeaderElectionClient) error {
 		return e.watch(ctx, api, func(l Leader) {
 			if !told || l.Node != last.Node || l.Term != last.Term {
 				last, told = l, true

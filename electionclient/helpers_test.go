@@ -4,11 +4,13 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 
+	pb "go-leader-election/api/leaderelection/v1"
 	"go-leader-election/electionclient"
 	"go-leader-election/service"
 	"go-leader-election/store"
@@ -20,6 +22,8 @@ type server struct {
 	*service.Server
 	g    *grpc.Server
 	addr string
+
+	hang atomic.Bool // heartbeats hang until their deadline
 
 	mu    sync.Mutex
 	calls map[string]int // "Method node"
@@ -54,11 +58,21 @@ func startServer(t testing.TB, st store.Store, addr, token string) *server {
 type nodeRequest interface{ GetNodeId() string }
 
 func (s *server) count(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if _, ok := req.(*pb.HeartbeatRequest); ok && s.hang.Load() {
+		s.note("hung")
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	resp, err := h(ctx, req)
 	key := info.FullMethod[len("/leaderelection.v1.LeaderElection/"):]
 	if r, ok := req.(nodeRequest); ok {
 		key += " " + r.GetNodeId()
 	}
+	s.note(key)
+	return resp, err
+}
+
+func (s *server) note(key string) {
 	s.mu.Lock()
 	s.calls[key]++
 	s.mu.Unlock()
@@ -66,7 +80,6 @@ func (s *server) count(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	case s.tick <- struct{}{}:
 	default:
 	}
-	return resp, err
 }
 
 // waitCalls waits until the server has had n calls of key ("Heartbeat a").
