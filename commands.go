@@ -15,6 +15,9 @@ import (
 // an unknown one. Without one, the program runs the daemon.
 var commands = []struct{ name, summary string }{
 	{"emulator", "run the Datastore emulator (its flags: go-leader-election emulator -h)"},
+	{"serve", "run the leader-election service (its settings: go-leader-election serve -h)"},
+	{"lock", "run a command while this node leads an election (go-leader-election lock -h)"},
+	{"leader", "print an election's leader, term and expiry (go-leader-election leader -h)"},
 	{"version", "print the module version and VCS revision"},
 	{"help", "print this help (also -h, --help)"},
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -20,7 +21,14 @@ func main() {
 	// The environment's names go in the context, for run's check of
 	// misspelt variables; run itself never reads the process environment.
 	if err := run(withEnviron(ctx, os.Environ()), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "go-leader-election:", err)
-		os.Exit(1)
+		code := 1
+		var exit interface{ ExitCode() int } // a command's own status (lock, leader)
+		if errors.As(err, &exit) && exit.ExitCode() > 0 {
+			code = exit.ExitCode()
+		}
+		if err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "go-leader-election:", err)
+		}
+		os.Exit(code)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/config"
+	"go-leader-election/electioncmd"
 	"go-leader-election/emulator"
 	"go-leader-election/jobs"
 	"go-leader-election/logging"
@@ -38,6 +39,9 @@ import (
 // os.Environ there; a caller that does not (a test with a map for getenv)
 // skips those checks. It never reads the process environment itself.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && electioncmd.Lookup(args[1]) != nil { // serve, lock, leader
+		return electioncmd.Lookup(args[1])(ctx, args[2:], getenv, stdout, stderr)
+	}
 	if len(args) > 1 {
 		switch args[1] {
 		case "emulator":
