@@ -98,6 +98,9 @@ type Config struct {
 	Namespace string
 	// Kind is the entities' kind; "" means DefaultKind ("Lease").
 	Kind string
+	// MemberKind is the member records' kind; "" means DefaultMemberKind
+	// ("Member").
+	MemberKind string
 	// Timeout bounds each store call (Get, Claim, Renew, Release, Ping),
 	// retries included; 0 means DefaultTimeout (5s).
 	Timeout time.Duration
@@ -117,6 +120,9 @@ type Store struct {
 	calls     *Calls
 	kind      string
 	namespace string
+	// memberKind and members serve store.Members (members.go).
+	memberKind string
+	members    memberVersions
 	timeout   time.Duration
 	// gets and claims coalesce concurrent calls into multi-key RPCs.
 	gets   *coalescer[string, store.Lease]
@@ -152,6 +158,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if s.kind == "" {
 		s.kind = DefaultKind
 	}
+	s.memberKind = cfg.MemberKind
+	if s.memberKind == "" {
+		s.memberKind = DefaultMemberKind
+	}
+	s.members.v = map[string]int64{}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
