@@ -28,7 +28,11 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 	deadline := s.cfg.Schedule.Next(t)
 	failures := 0
 	read := !s.leading()
+	if !read && s.handOver(t) {
+		return
+	}
 	before := s.lease.State().Record.Tick // the latest tick on record before this claim
+	deferred := false                     // waited once for the preferred node
 	for {
 		if read {
 			st, err := s.lease.Read(ctx)
@@ -50,6 +54,15 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 				return
 			case st.Kind == lease.Held && !st.Lapsed(now):
 				if !st.Until.Before(deadline) {
+					if !deferred && s.preferredHere("", false) {
+						// The holder is handing this job over to this
+						// node: its release may still be on its way.
+						deferred = true
+						if !s.sleepUntil(ctx, earliest(now.Add(s.t.Grace/2), deadline)) {
+							return
+						}
+						continue
+					}
 					s.sitOut(t, st.Record, "lease held")
 					return
 				}
@@ -66,6 +79,21 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 					return
 				}
 				continue
+			default:
+				// Free, or lapsed: the preferred node claims first; the
+				// others look again after Grace/2 and claim only if it
+				// has not (it may be gone, and no tick is lost for it).
+				except := ""
+				if st.Kind == lease.Held {
+					except = st.Record.Holder // lapsed: evidently not alive
+				}
+				if !deferred && !s.preferredHere(except, true) {
+					deferred = true
+					if !s.sleepUntil(ctx, earliest(now.Add(s.t.Grace/2), deadline)) {
+						return
+					}
+					continue
+				}
 			}
 		}
 		read = true

@@ -123,6 +123,7 @@ type Store struct {
 	// memberKind and members serve store.Members (members.go).
 	memberKind string
 	members    memberVersions
+	clock      clockSamples
 	timeout   time.Duration
 	// gets and claims coalesce concurrent calls into multi-key RPCs.
 	gets   *coalescer[string, store.Lease]
@@ -163,6 +164,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		s.memberKind = DefaultMemberKind
 	}
 	s.members.v = map[string]int64{}
+	s.calls.clock = &s.clock
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}

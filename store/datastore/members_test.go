@@ -71,3 +71,22 @@ func TestBadMemberRecordIsReportedAndSkipped(t *testing.T) {
 		t.Fatalf("problems %v, want one ErrBadMember", problems)
 	}
 }
+
+// TestClockOffsetFromCommitTimes: the emulator runs on this machine's
+// clock, so the estimate is within its uncertainty of zero.
+func TestClockOffsetFromCommitTimes(t *testing.T) {
+	s := newStore(t, dsstore.Config{Namespace: "clock"})
+	if _, _, ok := s.ClockOffset(); ok {
+		t.Fatal("an offset before any commit")
+	}
+	if _, err := s.PutMember(context.Background(), store.Member{ID: "c/1", Node: "c", TTL: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	off, unc, ok := s.ClockOffset()
+	if !ok {
+		t.Fatal("no offset after a commit")
+	}
+	if off < -unc-time.Millisecond || off > unc+time.Millisecond {
+		t.Fatalf("offset %s ± %s against an emulator on the same clock, want about 0", off, unc)
+	}
+}
