@@ -124,7 +124,7 @@ type Store struct {
 	memberKind string
 	members    memberVersions
 	clock      clockSamples
-	timeout   time.Duration
+	timeout    time.Duration
 	// gets and claims coalesce concurrent calls into multi-key RPCs.
 	gets   *coalescer[string, store.Lease]
 	claims *coalescer[store.ClaimRequest, store.Lease]

@@ -13,7 +13,9 @@ import (
 // a store; the suite uses IDs of its own per test, and reads only those.
 func RunMembers(t *testing.T, newStore func(t *testing.T) store.Members) {
 	ctx := context.Background()
-	id := func(t *testing.T, n string) string { return fmt.Sprintf("%s-%d/%s", t.Name(), time.Now().UnixNano(), n) }
+	id := func(t *testing.T, n string) string {
+		return fmt.Sprintf("%s-%d/%s", t.Name(), time.Now().UnixNano(), n)
+	}
 	mine := func(t *testing.T, s store.Members, ids ...string) map[string]store.Member {
 		t.Helper()
 		all, bad, err := s.ListMembers(ctx)
