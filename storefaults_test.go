@@ -58,11 +58,8 @@ func TestStoreAbsentAtStartThenAppearsThenVanishes(t *testing.T) {
 	if !d.out.seen(isMsg("Store recovered")) { // it may have come before Running
 		d.out.waitFor(t, "the recovery logged", isMsg("Store recovered"))
 	}
-	d.out.mu.Lock()
-	all := d.out.all
-	d.out.mu.Unlock()
 	outages := 0
-	for _, l := range all {
+	for _, l := range d.out.snapshot() {
 		var ev event
 		_ = json.Unmarshal([]byte(l), &ev)
 		switch {

@@ -225,11 +225,11 @@ func (p *parser) fail(name, value, why string) {
 
 // quote quotes v for an error message, cut short if it is long.
 func quote(v string) string {
-	const max = 64
-	if len(v) <= max {
+	const shown = 64
+	if len(v) <= shown {
 		return strconv.Quote(v)
 	}
-	cut := max
+	cut := shown
 	for cut > 0 && !utf8.RuneStart(v[cut]) {
 		cut--
 	}
