@@ -94,7 +94,7 @@ var badValues = map[string]string{
 	"PREACHER_PAUSE":          "1 second",
 	"SHUTDOWN_TIMEOUT":        "-5s",
 	"LEASE_GRACE":             "0",
-	"LEASE_DURATION":          "5s",
+	"LEASE_DURATION":          "2s", // not above RENEW_DEADLINE (2s)
 	"RENEW_DEADLINE":          "1m",
 	"RETRY_PERIOD":            "0s",
 	"FOLLOWER_DELAY":          "soon",
