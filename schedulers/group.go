@@ -95,7 +95,10 @@ func (g *Group) Members() []MemberStatus {
 		}
 	}
 	for i := range ms {
-		ms[i].Leads = leads[ms[i].Node]
+		ms[i].Leads = append([]string{}, leads[ms[i].Node]...)
+		if ms[i].Preferred == nil {
+			ms[i].Preferred = []string{}
+		}
 	}
 	return ms
 }
