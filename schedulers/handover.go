@@ -48,3 +48,9 @@ func earliest(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// lookAgain is when a node waiting for the preferred node, until until,
+// reads the record again: every FollowerDelay (at least Grace/10).
+func (s *Scheduler) lookAgain(now, until time.Time) time.Time {
+	return earliest(now.Add(max(s.t.FollowerDelay, s.t.Grace/10)), until)
+}
