@@ -92,14 +92,34 @@ func TestBalance(t *testing.T) {
 		}
 	}
 	within("after the SIGTERM: the two left run one job each", 10*time.Second, oneEach(left...))
+	// A crash: kill -9 of one of the two; the last one runs both.
+	c.mu.Lock()
+	var victim *proc
+	for _, q := range c.procs {
+		if q.node == left[0] {
+			victim = q
+		}
+	}
+	c.mu.Unlock()
+	c.signal(victim, syscall.SIGKILL, "kill -9 "+left[0], "")
+	victim.waitExit(t, 5*time.Second)
+	within("after the kill -9: the last one runs both", 15*time.Second, func(got map[string]map[string]bool) bool {
+		return len(got) == 1 && len(got[left[1]]) == 2
+	})
 	v := c.finish(from, time.Second)
 	var table strings.Builder
-	table.WriteString("balance: n0 alone, n1 joins, n2 joins, SIGTERM of go_preacher's leader; both jobs @every 1s\n")
+	table.WriteString("balance: n0 alone, n1 joins, n2 joins, SIGTERM of go_preacher's leader, kill -9 of another; both jobs @every 1s\n")
 	v.print(&table)
 	publish(t, table.String())
 	v.assertSafe(t)
-	if n := v.totalMissed(); n > 0 {
-		t.Errorf("%d ticks lost: %v", n, v.missed)
+	for _, r := range v.rows {
+		limit := 0 // a join or a graceful leave loses nothing
+		if strings.HasPrefix(r.fault.kind, "kill -9") {
+			limit = 1
+		}
+		if r.maxMissed() > limit {
+			t.Errorf("%s: ticks lost: %s, want at most %d per job", r.fault.kind, r.missedText(), limit)
+		}
 	}
 	events, _, _ := c.snapshot()
 	handovers := 0
