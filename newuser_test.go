@@ -100,6 +100,8 @@ var badValues = map[string]string{
 	"FOLLOWER_DELAY":          "soon",
 	"STORE_TIMEOUT":           "30s",
 	"CLOCK_OFFSET":            "+-1s",
+	"BALANCE":                 "maybe",
+	"MEMBER_PERIOD":           "100ms",
 }
 
 // TestEveryBadValueStopsTheDaemonBeforeAnythingStarts: README.md promises

@@ -101,15 +101,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		m.AddJob(j.Name)
 		scheduled = append(scheduled, schedulers.Scheduled{Job: j, Spec: s.Spec, Schedule: s.Schedule})
 	}
+	membership, err := newMembership(cfg, st, id, clk, scheduled, base)
+	if err != nil {
+		return err
+	}
 	group, err = schedulers.NewGroup(schedulers.GroupConfig{
 		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
 		// Health logs store outages, once each, naming the address tried.
-		Health: &store.Health{Log: &log, Store: storeName(cfg)},
+		Health:     &store.Health{Log: &log, Store: storeName(cfg)},
+		Membership: membership,
 	})
 	if err != nil {
 		return err
 	}
 	health := group.Health()
+	var members func() []schedulers.MemberStatus
+	if membership != nil {
+		members = group.Members
+		m.UseMembers(members)
+	}
 
 	started := time.Now()
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
@@ -120,7 +130,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{
 		Handler: server.New(server.Options{
 			Node: node, Store: cfg.Store,
-			Jobs: group.Statuses,
+			Jobs:    group.Statuses,
+			Members: members,
 			Ready: func(ctx context.Context) error {
 				err := st.Ping(ctx)
 				if err == nil {
@@ -214,4 +225,31 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		return nil, fmt.Errorf("STORE=datastore: %w", err)
 	}
 	return st, nil
+}
+
+// newMembership returns the membership that shares the jobs out (BALANCE),
+// or nil when balance is off or the store keeps no member records. Its
+// clock offset is this node's clock (CLOCK_OFFSET included) minus the
+// store's, from the Datastore store's commit timestamps.
+func newMembership(cfg config.Config, st store.Store, id schedulers.Identity, clk clock.Clock,
+	scheduled []schedulers.Scheduled, log zerolog.Logger) (*schedulers.Membership, error) {
+	ms, ok := st.(store.Members)
+	if !cfg.Balance || !ok {
+		return nil, nil
+	}
+	names := make([]string, len(scheduled))
+	for i, s := range scheduled {
+		names[i] = s.Job.Name
+	}
+	offset := func() (time.Duration, bool) { return cfg.ClockOffset, true } // the embedded store runs on this clock
+	if ds, ok := st.(*datastore.Store); ok {
+		offset = func() (time.Duration, bool) {
+			off, _, ok := ds.ClockOffset()
+			return off + cfg.ClockOffset, ok
+		}
+	}
+	return schedulers.NewMembership(schedulers.MembershipConfig{
+		Store: ms, Identity: id, Jobs: names, Period: cfg.MemberPeriod, Timeout: cfg.Timing.StoreTimeout,
+		Clock: clk, Started: clk.Now(), ClockOffset: offset, Log: log,
+	})
 }

@@ -58,6 +58,17 @@ type Config struct {
 	// SHUTDOWN_TIMEOUT (Go durations: "500ms", "15s").
 	Timing schedulers.Timing
 
+	// Balance shares the jobs out among the replicas (BALANCE, true or
+	// false): each node announces itself in the store, and a job whose
+	// preferred node is another is handed over between runs. Default true.
+	// With the embedded store (one replica) it changes nothing.
+	Balance bool
+	// MemberPeriod is how often a node renews its member record and reads
+	// the others' (MEMBER_PERIOD). A record lapses after 3 periods; a new
+	// member is given jobs once seen for 2. Default 2s. Invariant: from
+	// 500ms to 1m.
+	MemberPeriod time.Duration
+
 	// ClockOffset shifts this node's wall clock (CLOCK_OFFSET, a duration,
 	// may be negative), to rehearse clock skew between replicas. A test
 	// knob: default 0, never set it in production.
@@ -140,6 +151,11 @@ func Load(getenv func(string) string, environ ...string) (Config, error) {
 		Stage:       p.text("APP_STAGE"),
 		NodeName:    p.nodeName("NODE_NAME"),
 		ClockOffset: p.duration("CLOCK_OFFSET", 0, true),
+		Balance:     p.bool("BALANCE", true),
+	}
+	c.MemberPeriod = p.duration("MEMBER_PERIOD", 2*time.Second, false)
+	if c.MemberPeriod < 500*time.Millisecond || c.MemberPeriod > time.Minute {
+		p.fail("MEMBER_PERIOD", c.MemberPeriod.String(), "want a duration from 500ms to 1m")
 	}
 	c.LogLevel = p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.LogFormat = p.oneOf("LOG_FORMAT", map[bool]string{true: "console", false: "json"}[c.Stage == "local"], "json", "console")
@@ -264,6 +280,19 @@ func (p *parser) duration(name string, def time.Duration, negative bool) time.Du
 		return def
 	}
 	return d
+}
+
+func (p *parser) bool(name string, def bool) bool {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, v, "want true or false")
+		return def
+	}
+	return b
 }
 
 func (p *parser) oneOf(name, def string, allowed ...string) string {

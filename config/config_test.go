@@ -14,7 +14,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != 3000 || c.LogFormat != "json" || c.Store != StoreMemory || c.Jobs.PreacherTimes != 5 ||
-		c.Jobs.PreacherPause != time.Second || c.Timing.ShutdownTimeout != 25*time.Second {
+		c.Jobs.PreacherPause != time.Second || c.Timing.ShutdownTimeout != 25*time.Second ||
+		!c.Balance || c.MemberPeriod != 2*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	for _, job := range []string{"go_preacher", "scala_preacher"} {
@@ -182,6 +183,19 @@ func TestMisspeltScalesWithTheName(t *testing.T) {
 		err := Misspelt([]string{tc.environ}, tc.jobs)
 		if (err != nil) != tc.typo {
 			t.Errorf("Misspelt(%s, jobs %v) = %v, want a typo: %v", tc.environ, tc.jobs, err, tc.typo)
+		}
+	}
+}
+
+func TestBalanceSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"BALANCE": "false", "MEMBER_PERIOD": "5s"}))
+	if err != nil || c.Balance || c.MemberPeriod != 5*time.Second {
+		t.Fatalf("BALANCE=false MEMBER_PERIOD=5s: %+v, %v", c, err)
+	}
+	for v, want := range map[string]string{"BALANCE=yes please": "BALANCE", "MEMBER_PERIOD=2m": "MEMBER_PERIOD", "MEMBER_PERIOD=100ms": "100ms"} {
+		name, value, _ := strings.Cut(v, "=")
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", v, err, want)
 		}
 	}
 }

@@ -31,13 +31,15 @@ type Metrics struct {
 	storeLatency *prometheus.HistogramVec
 	// countStoreCalls is false when an RPC counter feeds the store metrics.
 	countStoreCalls bool
+	jobs            func() []schedulers.Status
 }
 
 // New registers every collector. jobs is read at each scrape for the
 // scheduler_leader gauge.
 func New(jobs func() []schedulers.Status) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		jobs: jobs,
+		reg:  prometheus.NewRegistry(),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scheduler_runs_total", Help: "Runs of a job on this node, by result (ok, error).",
 		}, []string{"job", "result"}),
@@ -166,5 +168,51 @@ func (c leaderCollector) Collect(ch chan<- prometheus.Metric) {
 			v = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, st.Job)
+	}
+}
+
+// UseMembers exposes the replicas balance sees: scheduler_members (how many
+// are live), scheduler_jobs_led (how many jobs this node leads) and
+// scheduler_clock_offset_seconds (each member's estimate of its clock
+// minus the store's, by member node). members is read at each scrape.
+func (m *Metrics) UseMembers(members func() []schedulers.MemberStatus) {
+	m.reg.MustRegister(memberCollector{
+		members: members,
+		count:   prometheus.NewDesc("scheduler_members", "Live replicas, as this node sees them.", nil, nil),
+		led:     prometheus.NewDesc("scheduler_jobs_led", "Jobs whose lease this node holds.", nil, nil),
+		offset: prometheus.NewDesc("scheduler_clock_offset_seconds",
+			"A replica's clock minus the store's, estimated from commit timestamps.", []string{"member"}, nil),
+		jobs: m.jobs,
+	})
+}
+
+type memberCollector struct {
+	members            func() []schedulers.MemberStatus
+	jobs               func() []schedulers.Status
+	count, led, offset *prometheus.Desc
+}
+
+func (c memberCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.count
+	ch <- c.led
+	ch <- c.offset
+}
+
+func (c memberCollector) Collect(ch chan<- prometheus.Metric) {
+	ms := c.members()
+	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(len(ms)))
+	led := 0
+	for _, st := range c.jobs() {
+		if st.Leading {
+			led++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.led, prometheus.GaugeValue, float64(led))
+	seen := map[string]bool{}
+	for _, mb := range ms {
+		if mb.ClockOffsetKnown && !seen[mb.Node] {
+			seen[mb.Node] = true
+			ch <- prometheus.MustNewConstMetric(c.offset, prometheus.GaugeValue, mb.ClockOffset.Seconds(), mb.Node)
+		}
 	}
 }

@@ -28,7 +28,27 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 	deadline := s.cfg.Schedule.Next(t)
 	failures := 0
 	read := !s.leading()
+	if !read && s.handOver(t) {
+		// Now a follower: look FollowerDelay later, so as to see the
+		// preferred node's claim at once (its lapse is judged from that
+		// sight), and to claim the tick after all should it not come.
+		if !s.sleepUntil(ctx, t.Add(s.t.FollowerDelay)) {
+			return
+		}
+		read = true
+	}
 	before := s.lease.State().Record.Tick // the latest tick on record before this claim
+	// deferUntil is when this node stops waiting for the preferred node to
+	// claim (zero: it has not begun waiting). Meanwhile it looks often, so
+	// that it sees the preferred node's claim early: a lapse is judged from
+	// a node's first sight of a record.
+	var deferUntil time.Time
+	deferring := func(now time.Time) bool {
+		if deferUntil.IsZero() {
+			deferUntil = earliest(now.Add(s.t.Grace/2), deadline)
+		}
+		return now.Before(deferUntil)
+	}
 	for {
 		if read {
 			st, err := s.lease.Read(ctx)
@@ -50,6 +70,14 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 				return
 			case st.Kind == lease.Held && !st.Lapsed(now):
 				if !st.Until.Before(deadline) {
+					if s.preferredHere("", false) && deferring(now) {
+						// The holder is handing this job over to this
+						// node: its release may still be on its way.
+						if !s.sleepUntil(ctx, s.lookAgain(now, deferUntil)) {
+							return
+						}
+						continue
+					}
 					s.sitOut(t, st.Record, "lease held")
 					return
 				}
@@ -66,6 +94,20 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 					return
 				}
 				continue
+			default:
+				// Free, or lapsed: the preferred node claims first; the
+				// others look again after Grace/2 and claim only if it
+				// has not (it may be gone, and no tick is lost for it).
+				except := ""
+				if st.Kind == lease.Held {
+					except = st.Record.Holder // lapsed: evidently not alive
+				}
+				if !s.preferredHere(except, true) && deferring(now) {
+					if !s.sleepUntil(ctx, s.lookAgain(now, deferUntil)) {
+						return
+					}
+					continue
+				}
 			}
 		}
 		read = true

@@ -45,6 +45,28 @@
 // node's wall clock; skew makes a node try a tick early or late, never twice,
 // because the store refuses any tick at or before the recorded one.
 //
+// # Balance
+//
+// With a Membership (BALANCE), each node renews a member record every
+// Period and reads the others'; records lapse by observed time, as leases
+// do. Every node computes the same assignment of jobs to the live members
+// that have been seen for 2 Periods (Assign: rendezvous hashing with at
+// most ceil(jobs/members) per node). A holder whose job is preferred
+// elsewhere hands it over at a tick, between runs: it releases the lease
+// instead of claiming, and the preferred node claims that tick after
+// FollowerDelay. Other nodes defer: they claim a free or lapsed lease only
+// if the preferred node has not Grace/2 later, leaving out a holder whose
+// lease lapsed (it is evidently gone).
+//
+// Balance promises that with a stable membership every job has one
+// preferred node, that a move happens between runs and costs no tick, and
+// that no node leads more than its share once the moves are done. It does
+// not promise that views agree at every instant (they converge within a
+// Period or two), nor anything about safety: every claim still goes through
+// the store, so a wrong view can delay a move or a takeover by Grace/2,
+// never run a tick twice. When the members cannot be read for longer than
+// a record's TTL, balance pauses and holders keep what they hold.
+//
 // # Guarantees
 //
 //   - A tick runs at most once: a run starts only after the store recorded

@@ -31,18 +31,22 @@ type GroupConfig struct {
 	// Health, if set, is the node's store health (with its outage log);
 	// default a Health that logs nothing.
 	Health *store.Health
+	// Membership, if set, shares the jobs out among the nodes: it is run
+	// with the schedulers and consulted by each (see Membership).
+	Membership *Membership
 }
 
 // Group is one node's schedulers, one per job, sharing a store, an identity
 // and one Health. The daemon and cmd/scale build their nodes with it.
 type Group struct {
-	scheds []*Scheduler
-	health *store.Health
+	scheds  []*Scheduler
+	health  *store.Health
+	members *Membership
 }
 
 // NewGroup returns a scheduler per job, or the first configuration error.
 func NewGroup(cfg GroupConfig) (*Group, error) {
-	g := &Group{health: cfg.Health}
+	g := &Group{health: cfg.Health, members: cfg.Membership}
 	if g.health == nil {
 		g.health = &store.Health{}
 	}
@@ -51,6 +55,9 @@ func NewGroup(cfg GroupConfig) (*Group, error) {
 			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
 			Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
 		})
+		if err == nil && cfg.Membership != nil {
+			s.cfg.Balance = cfg.Membership
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -59,14 +66,41 @@ func NewGroup(cfg GroupConfig) (*Group, error) {
 	return g, nil
 }
 
-// Run runs every scheduler until ctx ends and all have stopped and released
-// their leases.
+// Run runs every scheduler (and the membership) until ctx ends and all have
+// stopped and released their leases. The membership record is deleted as
+// soon as ctx ends, so that peers stop preferring this node while its last
+// runs finish.
 func (g *Group) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if g.members != nil {
+		wg.Go(func() { g.members.Run(ctx) })
+	}
 	for _, s := range g.scheds {
 		wg.Go(func() { s.Run(ctx) })
 	}
 	wg.Wait()
+}
+
+// Members returns the live members with the jobs each leads, as this node
+// sees them; nil without a Membership.
+func (g *Group) Members() []MemberStatus {
+	if g.members == nil {
+		return nil
+	}
+	ms := g.members.Members()
+	leads := map[string][]string{}
+	for _, st := range g.Statuses() {
+		if st.Leader != "" {
+			leads[st.Leader] = append(leads[st.Leader], st.Job)
+		}
+	}
+	for i := range ms {
+		ms[i].Leads = append([]string{}, leads[ms[i].Node]...)
+		if ms[i].Preferred == nil {
+			ms[i].Preferred = []string{}
+		}
+	}
+	return ms
 }
 
 // Statuses returns each job's status, in the order of GroupConfig.Jobs.

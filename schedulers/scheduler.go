@@ -37,6 +37,14 @@ type Config struct {
 	Health *store.Health
 	// Observer, if set, is told of runs, skips and leadership changes.
 	Observer Observer
+	// Balance, if set, shares the jobs out among the nodes (Membership):
+	// a holder hands a job over, between runs, to the node it prefers.
+	Balance Balancer
+}
+
+// Balancer answers which member should lead a job (see Membership).
+type Balancer interface {
+	Preferred(job, except string) (Candidate, bool)
 }
 
 // Scheduler runs one job on this node, on the ticks no other node runs.

@@ -31,9 +31,12 @@ type Status struct {
 	LeaseExpires time.Time `json:"lease_expires,omitzero"`
 	// Leading is true while this node holds the lease (its latest write as
 	// holder has not expired); a healthy leader holds it without a gap.
-	Leading bool       `json:"leading"`
-	Running bool       `json:"running"`
-	LastRun *RunRecord `json:"last_run"`
+	Leading bool `json:"leading"`
+	// Preferred is the node balance prefers for the job ("" when balance
+	// is off or paused).
+	Preferred string     `json:"preferred,omitempty"`
+	Running   bool       `json:"running"`
+	LastRun   *RunRecord `json:"last_run"`
 }
 
 // Status returns a snapshot of what this node knows of the job.
@@ -51,6 +54,11 @@ func (s *Scheduler) Status() Status {
 		LeaseExpires: ls.Record.Expires,
 		Leading:      ls.Kind == lease.Mine,
 		Running:      s.run != nil,
+	}
+	if s.cfg.Balance != nil {
+		if to, ok := s.cfg.Balance.Preferred(s.job.Name, ""); ok {
+			st.Preferred = to.Node
+		}
 	}
 	if s.last != nil {
 		r := *s.last

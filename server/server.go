@@ -21,6 +21,9 @@ type Options struct {
 	Store string
 	// Jobs returns the status of every job on this node.
 	Jobs func() []schedulers.Status
+	// Members, if set, returns the live replicas (GET /members and the
+	// status page's Replicas table); nil when balance is off.
+	Members func() []schedulers.MemberStatus
 	// Ready reports whether the store answers; nil error means ready.
 	Ready func(ctx context.Context) error
 	// ReadyTimeout bounds a readiness check.
@@ -34,6 +37,14 @@ type JobsResponse struct {
 	Node  string              `json:"node"`
 	Store string              `json:"store"`
 	Jobs  []schedulers.Status `json:"jobs"`
+}
+
+// MembersResponse is the body of GET /members.
+type MembersResponse struct {
+	Node string `json:"node"`
+	// Balance is false when BALANCE=false (Members is then empty).
+	Balance bool                      `json:"balance"`
+	Members []schedulers.MemberStatus `json:"members"`
 }
 
 // New returns the handler.
@@ -63,6 +74,16 @@ func New(o Options) http.Handler {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(JobsResponse{Node: o.Node, Store: o.Store, Jobs: o.Jobs()})
+	})
+	mux.HandleFunc("GET /members", func(w http.ResponseWriter, _ *http.Request) {
+		ms := []schedulers.MemberStatus{}
+		if o.Members != nil {
+			ms = o.Members()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(MembersResponse{Node: o.Node, Balance: o.Members != nil, Members: ms})
 	})
 	if _, ok := o.Extra[StatusPath]; !ok {
 		mux.Handle(StatusPath, statusHandler(o, time.Now))

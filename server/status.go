@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"go-leader-election/schedulers"
@@ -29,6 +30,17 @@ type statusView struct {
 	Jobs    []jobView
 	Leading int // how many of Jobs this node leads
 	Refresh int // seconds between reloads
+	Members []memberView
+}
+
+type memberView struct {
+	Node, ID         string
+	Self             bool
+	Started, Renewal timeView
+	Offset           string
+	OffsetKnown      bool
+	OffsetHigh       bool
+	Leads, Preferred string // job names, comma-separated
 }
 
 type jobView struct {
@@ -65,7 +77,11 @@ func statusHandler(o Options, now func() time.Time) http.Handler {
 			jobs = o.Jobs()
 		}
 		var buf bytes.Buffer
-		if err := statusTemplate.Execute(&buf, newStatusView(o.Node, o.Store, jobs, now().UTC())); err != nil {
+		v := newStatusView(o.Node, o.Store, jobs, now().UTC())
+		if o.Members != nil {
+			v.Members = newMemberViews(o.Members(), now().UTC())
+		}
+		if err := statusTemplate.Execute(&buf, v); err != nil {
 			http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -158,4 +174,18 @@ func formatDuration(d time.Duration) string {
 	default:
 		return d.Round(10 * time.Millisecond).String()
 	}
+}
+
+func newMemberViews(ms []schedulers.MemberStatus, now time.Time) []memberView {
+	out := make([]memberView, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, memberView{
+			Node: m.Node, ID: m.ID, Self: m.Self,
+			Started: newTimeView(m.Started, now), Renewal: newTimeView(m.LastRenewal, now),
+			Offset: m.ClockOffsetText, OffsetKnown: m.ClockOffsetKnown,
+			OffsetHigh: m.ClockOffset > schedulers.ClockOffsetWarning || m.ClockOffset < -schedulers.ClockOffsetWarning,
+			Leads:      strings.Join(m.Leads, ", "), Preferred: strings.Join(m.Preferred, ", "),
+		})
+	}
+	return out
 }

@@ -22,6 +22,8 @@ type Calls struct {
 
 	mu      sync.Mutex
 	methods map[string]*MethodStats
+	// clock, if set, is fed the commit timestamps (clockskew.go).
+	clock *clockSamples
 }
 
 // MethodStats is what Calls knows about one method.
@@ -96,7 +98,11 @@ func (c *Calls) record(method, code string, d time.Duration) {
 func (c *Calls) interceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	start := time.Now()
 	err := invoker(ctx, method, req, reply, cc, opts...)
-	c.record(shortMethod(method), status.Code(err).String(), time.Since(start))
+	end := time.Now()
+	c.record(shortMethod(method), status.Code(err).String(), end.Sub(start))
+	if err == nil && c.clock != nil {
+		c.clock.observe(reply, start, end)
+	}
 	return err
 }
 

@@ -98,6 +98,9 @@ type Config struct {
 	Namespace string
 	// Kind is the entities' kind; "" means DefaultKind ("Lease").
 	Kind string
+	// MemberKind is the member records' kind; "" means DefaultMemberKind
+	// ("Member").
+	MemberKind string
 	// Timeout bounds each store call (Get, Claim, Renew, Release, Ping),
 	// retries included; 0 means DefaultTimeout (5s).
 	Timeout time.Duration
@@ -117,7 +120,11 @@ type Store struct {
 	calls     *Calls
 	kind      string
 	namespace string
-	timeout   time.Duration
+	// memberKind and members serve store.Members (members.go).
+	memberKind string
+	members    memberVersions
+	clock      clockSamples
+	timeout    time.Duration
 	// gets and claims coalesce concurrent calls into multi-key RPCs.
 	gets   *coalescer[string, store.Lease]
 	claims *coalescer[store.ClaimRequest, store.Lease]
@@ -152,6 +159,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if s.kind == "" {
 		s.kind = DefaultKind
 	}
+	s.memberKind = cfg.MemberKind
+	if s.memberKind == "" {
+		s.memberKind = DefaultMemberKind
+	}
+	s.members.v = map[string]int64{}
+	s.calls.clock = &s.clock
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}

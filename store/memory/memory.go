@@ -5,6 +5,8 @@ package memory
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 
 	"go-leader-election/store"
@@ -12,14 +14,20 @@ import (
 
 // Store is an in-process store.Store. The zero value is not usable; call New.
 type Store struct {
-	mu     sync.Mutex
-	leases map[string]store.Lease
+	mu      sync.Mutex
+	leases  map[string]store.Lease
+	members map[string]store.Member
 }
 
 // New returns an empty store.
-func New() *Store { return &Store{leases: make(map[string]store.Lease)} }
+func New() *Store {
+	return &Store{leases: make(map[string]store.Lease), members: make(map[string]store.Member)}
+}
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Members = (*Store)(nil)
+)
 
 // Get implements store.Store.
 func (s *Store) Get(_ context.Context, job string) (store.Lease, error) {
@@ -73,3 +81,32 @@ func (s *Store) Ping(context.Context) error { return nil }
 
 // Close implements store.Store.
 func (s *Store) Close() error { return nil }
+
+// PutMember implements store.Members.
+func (s *Store) PutMember(_ context.Context, m store.Member) (store.Member, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m.Version = s.members[m.ID].Version + 1
+	s.members[m.ID] = m
+	return m, nil
+}
+
+// DeleteMember implements store.Members.
+func (s *Store) DeleteMember(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.members, id)
+	return nil
+}
+
+// ListMembers implements store.Members.
+func (s *Store) ListMembers(context.Context) ([]store.Member, []error, error) {
+	s.mu.Lock()
+	out := make([]store.Member, 0, len(s.members))
+	for _, m := range s.members {
+		out = append(out, m)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b store.Member) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil, nil
+}

@@ -11,3 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) store.Store { return memory.New() })
 }
+
+func TestMembersConformance(t *testing.T) {
+	storetest.RunMembers(t, func(*testing.T) store.Members { return memory.New() })
+}

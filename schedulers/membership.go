@@ -1,0 +1,340 @@
+package schedulers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"go-leader-election/clock"
+	"go-leader-election/lease"
+	"go-leader-election/store"
+)
+
+// ClockOffsetWarning is the clock offset from the store past which a node
+// logs "Clock offset high": skew never makes a tick run twice, but a node
+// whose clock is ahead runs its ticks that much early.
+const ClockOffsetWarning = 500 * time.Millisecond
+
+// MembershipConfig is what a Membership is built from.
+type MembershipConfig struct {
+	// Store keeps the member records. Required.
+	Store store.Members
+	// Identity names this process. Required.
+	Identity Identity
+	// Jobs are the names of the jobs to share out, the same on every node.
+	Jobs []string
+	// Period is how often the record is renewed and the others read. A
+	// record's TTL is 3 Periods; a member joins the assignment once seen
+	// for 2 Periods. Default 2s. Invariant: positive.
+	Period time.Duration
+	// Timeout bounds each store call. Default Period/2.
+	Timeout time.Duration
+	// Clock tells the time. Default clock.Real{}.
+	Clock clock.Clock
+	// Started is when this process started (shown to people).
+	Started time.Time
+	// ClockOffset, if set, estimates this process's clock minus the
+	// store's; it is published in the record.
+	ClockOffset func() (time.Duration, bool)
+	// Log receives the membership events.
+	Log zerolog.Logger
+}
+
+// Membership announces this process in the store, reads the others'
+// records, and shares the jobs out among the live members (Assign). Its
+// judgement of lapse is package lease's, by observed time. When the store
+// cannot be read for longer than a record's TTL, balance pauses (Preferred
+// answers ok=false) and the schedulers keep what they hold.
+type Membership struct {
+	cfg MembershipConfig
+	clk clock.Clock
+	log zerolog.Logger
+
+	mu       sync.Mutex
+	others   map[string]*memberView // by ID
+	listedAt time.Time              // last successful read, own clock
+	offset   time.Duration
+	offsetOK bool
+	warned   bool
+	badSeen  map[string]bool
+	assigned map[string]string            // job → member ID
+	without  map[string]map[string]string // assignment without one member ID
+	rounds   int
+}
+
+type memberView struct {
+	rec       store.Member
+	seen      *lease.Lease // observes rec for lapse
+	firstSeen time.Time
+	lapsed    bool
+}
+
+// NewMembership returns a Membership; Run starts it.
+func NewMembership(cfg MembershipConfig) (*Membership, error) {
+	if cfg.Store == nil || cfg.Identity.Holder == "" {
+		return nil, errors.New("schedulers: MembershipConfig needs a Store and an Identity")
+	}
+	if cfg.Period == 0 {
+		cfg.Period = 2 * time.Second
+	}
+	if cfg.Period < 0 {
+		return nil, fmt.Errorf("schedulers: member period %s must be positive", cfg.Period)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = cfg.Period / 2
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	m := &Membership{cfg: cfg, clk: cfg.Clock, others: map[string]*memberView{}, badSeen: map[string]bool{},
+		log: cfg.Log.With().Str("node", cfg.Identity.Node).Logger()}
+	m.assigned = Assign(cfg.Jobs, []Candidate{{ID: cfg.Identity.Holder, Node: cfg.Identity.Node}})
+	return m, nil
+}
+
+// TTL is how long a member record promises the next write.
+func (m *Membership) TTL() time.Duration { return 3 * m.cfg.Period }
+
+// Run renews this process's record and reads the others' every Period
+// until ctx ends, then deletes the record (a graceful leave) and returns.
+func (m *Membership) Run(ctx context.Context) {
+	for {
+		m.round(ctx)
+		timer := m.clk.NewTimer(m.cfg.Period)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Timeout)
+			if err := m.cfg.Store.DeleteMember(dctx, m.cfg.Identity.Holder); err != nil {
+				m.log.Warn().Err(err).Msg("Member record not deleted; peers see it lapse")
+			}
+			cancel()
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+func (m *Membership) round(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Timeout)
+	defer cancel()
+	now := m.clk.Now()
+	rec := store.Member{ID: m.cfg.Identity.Holder, Node: m.cfg.Identity.Node, Started: m.cfg.Started,
+		Renewed: now, TTL: m.TTL()}
+	if m.cfg.ClockOffset != nil {
+		if off, ok := m.cfg.ClockOffset(); ok {
+			rec.ClockOffset = off
+			m.noteOffset(off)
+		}
+	}
+	if _, err := m.cfg.Store.PutMember(ctx, rec); err != nil {
+		m.log.Debug().Err(err).Msg("Member record not renewed")
+	}
+	list, bad, err := m.cfg.Store.ListMembers(ctx)
+	if err != nil {
+		m.log.Debug().Err(err).Msg("Members not read; balance pauses while this lasts")
+		return
+	}
+	for _, b := range bad {
+		if key := b.Error(); !m.badSeen[key] {
+			m.badSeen[key] = true
+			m.log.Warn().Err(b).Msg("Member record ignored")
+		}
+	}
+	m.update(list)
+}
+
+func (m *Membership) noteOffset(off time.Duration) {
+	m.mu.Lock()
+	m.offset, m.offsetOK = off, true
+	high := off > ClockOffsetWarning || off < -ClockOffsetWarning
+	warn := high && !m.warned
+	m.warned = high
+	m.mu.Unlock()
+	if warn {
+		m.log.Warn().Str("offset", off.Round(time.Millisecond).String()).Str("bound", ClockOffsetWarning.String()).
+			Msg("Clock offset high")
+	}
+}
+
+// update takes a fresh list of the records.
+func (m *Membership) update(list []store.Member) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clk.Now()
+	m.listedAt = now
+	m.rounds++
+	present := map[string]bool{}
+	changed := false
+	for _, r := range list {
+		if r.ID == m.cfg.Identity.Holder {
+			continue
+		}
+		present[r.ID] = true
+		v := m.others[r.ID]
+		if v == nil {
+			l, err := lease.New(lease.Config{Store: nopLeaseStore{}, Name: "member " + r.ID, Holder: m.cfg.Identity.Holder,
+				Clock: m.clk, Trust: 0.5, Timeout: m.cfg.Timeout})
+			if err != nil {
+				continue // cannot happen: the config is valid
+			}
+			v = &memberView{seen: l, firstSeen: now, lapsed: true}
+			m.others[r.ID] = v
+		}
+		v.rec = r
+		st := v.seen.Observe(r.Lease())
+		lapsed := st.Lapsed(now)
+		switch {
+		case v.lapsed && !lapsed:
+			v.firstSeen = now // (re)joined: seen stably only from now
+			m.log.Info().Str("member", r.Node).Str("id", r.ID).Msg("Member joined")
+			changed = true
+		case !v.lapsed && lapsed:
+			m.log.Info().Str("member", r.Node).Str("id", r.ID).Str("reason", "lapsed").Msg("Member left")
+			changed = true
+		}
+		v.lapsed = lapsed
+		if lapsed && now.Sub(st.Until) > 10*m.TTL() {
+			// A record lapsed this long belongs to a process that died:
+			// tidy it away (the delete is idempotent; any node may do it).
+			go m.cfg.Store.DeleteMember(context.Background(), r.ID) //nolint:errcheck // best effort
+		}
+	}
+	for id, v := range m.others {
+		if present[id] {
+			continue
+		}
+		if !v.lapsed {
+			m.log.Info().Str("member", v.rec.Node).Str("id", id).Str("reason", "left").Msg("Member left")
+		}
+		delete(m.others, id)
+		changed = true
+	}
+	// Members become candidates once seen for 2 Periods: recompute on
+	// every round, which also picks those up.
+	_ = changed
+	m.assigned = Assign(m.cfg.Jobs, m.candidatesLocked(now, ""))
+	m.without = nil
+}
+
+// candidatesLocked returns this process and the others that are live and
+// seen stably, except the member with ID except.
+func (m *Membership) candidatesLocked(now time.Time, except string) []Candidate {
+	out := []Candidate{{ID: m.cfg.Identity.Holder, Node: m.cfg.Identity.Node}}
+	for id, v := range m.others {
+		if !v.lapsed && id != except && now.Sub(v.firstSeen) >= 2*m.cfg.Period {
+			out = append(out, Candidate{ID: id, Node: v.rec.Node})
+		}
+	}
+	slices.SortFunc(out, func(a, b Candidate) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Preferred returns the member that should lead job, leaving out the member
+// whose ID is except (a holder whose lease lapsed: evidently not alive), and
+// whether balance is active: false while the members could not be read for
+// longer than a record's TTL.
+func (m *Membership) Preferred(job, except string) (Candidate, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clk.Now()
+	if m.listedAt.IsZero() || now.Sub(m.listedAt) > m.TTL() {
+		return Candidate{}, false
+	}
+	a := m.assigned
+	if except != "" && except != m.cfg.Identity.Holder && a[job] == except {
+		if m.without == nil {
+			m.without = map[string]map[string]string{}
+		}
+		if m.without[except] == nil {
+			m.without[except] = Assign(m.cfg.Jobs, m.candidatesLocked(now, except))
+		}
+		a = m.without[except]
+	}
+	id, ok := a[job]
+	if !ok {
+		return Candidate{}, false
+	}
+	if id == m.cfg.Identity.Holder {
+		return Candidate{ID: id, Node: m.cfg.Identity.Node}, true
+	}
+	if v := m.others[id]; v != nil {
+		return Candidate{ID: id, Node: v.rec.Node}, true
+	}
+	return Candidate{}, false
+}
+
+// MemberStatus is one live member as this node sees it, for /members.
+type MemberStatus struct {
+	Node    string    `json:"node"`
+	ID      string    `json:"id"`
+	Started time.Time `json:"started,omitzero"`
+	// LastRenewal is when this node first saw the member's latest record,
+	// by its own clock.
+	LastRenewal time.Time `json:"last_renewal"`
+	// ClockOffset is the member's own estimate of its clock minus the
+	// store's; ClockOffsetKnown is false when it has none.
+	ClockOffset      time.Duration `json:"-"`
+	ClockOffsetText  string        `json:"clock_offset"`
+	ClockOffsetKnown bool          `json:"clock_offset_known"`
+	Self             bool          `json:"self"`
+	// Leads lists the jobs whose lease names the member's node, as last
+	// seen here; Preferred the jobs the assignment gives it.
+	Leads     []string `json:"leads"`
+	Preferred []string `json:"preferred"`
+}
+
+// Members returns the live members, this process first.
+func (m *Membership) Members() []MemberStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	self := MemberStatus{Node: m.cfg.Identity.Node, ID: m.cfg.Identity.Holder, Started: m.cfg.Started,
+		LastRenewal: m.listedAt, ClockOffset: m.offset, ClockOffsetKnown: m.offsetOK, Self: true}
+	out := []MemberStatus{self}
+	for id, v := range m.others {
+		if v.lapsed {
+			continue
+		}
+		st := v.seen.State()
+		out = append(out, MemberStatus{Node: v.rec.Node, ID: id, Started: v.rec.Started,
+			LastRenewal: st.Until.Add(-v.rec.TTL), ClockOffset: v.rec.ClockOffset, ClockOffsetKnown: v.rec.ClockOffset != 0})
+	}
+	slices.SortFunc(out[1:], func(a, b MemberStatus) int {
+		if a.Node != b.Node {
+			if a.Node < b.Node {
+				return -1
+			}
+			return 1
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		return 1
+	})
+	for i := range out {
+		out[i].ClockOffsetText = out[i].ClockOffset.Round(time.Millisecond).String()
+		for _, j := range m.cfg.Jobs {
+			if m.assigned[j] == out[i].ID {
+				out[i].Preferred = append(out[i].Preferred, j)
+			}
+		}
+	}
+	return out
+}
+
+// nopLeaseStore backs the leases that only observe member records: they
+// never call the store.
+type nopLeaseStore struct{ store.Store }
