@@ -3,6 +3,7 @@ package schedulers
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -28,22 +29,39 @@ type GroupConfig struct {
 	Timing   Timing
 	Log      zerolog.Logger
 	Observer Observer
+	// History, if set, keeps the history of every job's runs; the group
+	// writes it through one History (history.go) shared by its schedulers.
+	History store.History
+	// Control, if set, enables the operator's actions (actions.go).
+	Control store.Control
 }
 
 // Group is one node's schedulers, one per job, sharing a store, an identity
 // and one Health. The daemon and cmd/scale build their nodes with it.
 type Group struct {
-	scheds []*Scheduler
-	health *store.Health
+	scheds  []*Scheduler
+	health  *store.Health
+	history *History      // nil when the history is off
+	runs    store.History // what history writes to, for reads
+	timeout time.Duration
 }
 
 // NewGroup returns a scheduler per job, or the first configuration error.
 func NewGroup(cfg GroupConfig) (*Group, error) {
-	g := &Group{health: &store.Health{}}
+	g := &Group{health: &store.Health{}, runs: cfg.History, timeout: cfg.Timing.StoreTimeout}
+	if cfg.History != nil {
+		var err error
+		g.history, err = NewHistory(HistoryConfig{Store: cfg.History, Timeout: cfg.Timing.StoreTimeout,
+			Log: cfg.Log.With().Str("node", cfg.Identity.Node).Logger(), Observer: cfg.Observer})
+		if err != nil {
+			return nil, err
+		}
+	}
 	for _, j := range cfg.Jobs {
 		s, err := New(Config{
 			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
 			Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
+			History: g.history, Control: cfg.Control,
 		})
 		if err != nil {
 			return nil, err
@@ -61,6 +79,12 @@ func (g *Group) Run(ctx context.Context) {
 		wg.Go(func() { s.Run(ctx) })
 	}
 	wg.Wait()
+	if g.history != nil {
+		// The last runs' records, within a store call's time.
+		flush, cancel := context.WithTimeout(context.Background(), g.timeout)
+		defer cancel()
+		g.history.Flush(flush)
+	}
 }
 
 // Statuses returns each job's status, in the order of GroupConfig.Jobs.

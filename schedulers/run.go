@@ -27,8 +27,9 @@ type activeRun struct {
 	renewal interface{ Stop() bool } // starts renewWhileRunning when the first renewal is due
 }
 
-// start runs the job for tick t under the hold st, just claimed.
-func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
+// start runs the job for tick t under the hold st, just claimed, and
+// returns the run, or nil when it did not start.
+func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *activeRun {
 	now := s.clk.Now()
 	if !st.Trusted(now) {
 		// The claim took so long to confirm that a peer may soon judge it
@@ -37,7 +38,7 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
 		s.obs.Skipped(s.job.Name, SkipMissed) // taken, so no other node runs it either
 		s.log.Warn().Str("tick", formatTick(t)).Int64("term", st.Record.Term).
 			Str("reason", "claim confirmed too late to run safely").Msg("Lost leadership")
-		return
+		return nil
 	}
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
 	r := &activeRun{tok: tok, start: now, done: make(chan struct{}), ended: make(chan struct{})}
@@ -52,6 +53,7 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
 	// goroutine, waits for it.
 	r.renewal = s.clk.AfterFunc(s.renewWait(r.start, st.TrustedUntil), func() { s.renewWhileRunning(r) })
 	go s.execute(r)
+	return r
 }
 
 func (s *Scheduler) running() *activeRun {
@@ -95,6 +97,7 @@ func (s *Scheduler) execute(r *activeRun) {
 	}
 	ev.Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).Str("duration", dur.String()).Msg("Finished")
 	s.obs.Finished(s.job.Name, dur, err)
+	s.recordRun(r, dur, err) // history.go
 
 	s.mu.Lock()
 	s.run, s.last = nil, rec

@@ -31,8 +31,10 @@ type Status struct {
 	LeaseExpires time.Time `json:"lease_expires,omitzero"`
 	// Leading is true while this node holds the lease (its latest write as
 	// holder has not expired); a healthy leader holds it without a gap.
-	Leading bool       `json:"leading"`
-	Running bool       `json:"running"`
+	Leading bool `json:"leading"`
+	Running bool `json:"running"`
+	// Paused is the job's pause flag, as last seen here.
+	Paused  bool       `json:"paused"`
 	LastRun *RunRecord `json:"last_run"`
 }
 
@@ -51,6 +53,7 @@ func (s *Scheduler) Status() Status {
 		LeaseExpires: ls.Record.Expires,
 		Leading:      ls.Kind == lease.Mine,
 		Running:      s.run != nil,
+		Paused:       ls.Record.Paused,
 	}
 	if s.last != nil {
 		r := *s.last
