@@ -98,15 +98,16 @@ func (s *Scheduler) waitForTick(ctx context.Context, t time.Time) bool {
 			return true
 		case reply := <-s.act.requests:
 			timer.Stop()
-			run, err := s.runNow(ctx)
+			run, err := s.runNow(ctx, t)
 			reply <- manualResult{run, err}
 		}
 	}
 }
 
 // runNow claims a manual tick and starts the run; it runs on the Run loop,
-// between ticks, so no scheduled claim of this node races it.
-func (s *Scheduler) runNow(ctx context.Context) (ManualRun, error) {
+// between ticks, so no scheduled claim of this node races it. next is the
+// tick the loop waits for.
+func (s *Scheduler) runNow(ctx context.Context, next time.Time) (ManualRun, error) {
 	if r := s.running(); r != nil {
 		return ManualRun{}, fmt.Errorf("%w: tick %s runs on this node", ErrRunInProgress, formatTick(r.tok.Tick))
 	}
@@ -135,13 +136,21 @@ func (s *Scheduler) runNow(ctx context.Context) (ManualRun, error) {
 	default:
 		return ManualRun{}, fmt.Errorf("manual claim: %w", err)
 	}
-	s.tookOver(from, st)
+	if from.Lapsed(now) { // not when the holder was idle: its run was recorded
+		s.tookOver(from, st)
+	}
 	s.act.mu.Lock()
 	s.act.manualTick = m
 	s.act.mu.Unlock()
 	s.log.Info().Str("tick", formatTick(m)).Int64("term", st.Record.Term).Msg("Manual run claimed")
 	if s.start(ctx, m, st) == nil {
 		return ManualRun{}, ErrNotStarted
+	}
+	if p := deadline; !p.After(now) && next.After(p) {
+		// The manual tick went just before the due tick p, which this node
+		// has handled already, as a follower; now that it holds the lease it
+		// is the one to handle p, as a tick come during a run (Forbid).
+		s.skipOverlap(ctx, p)
 	}
 	return ManualRun{ID: store.RunID(s.job.Name, m), Job: s.job.Name, Tick: m, Term: st.Record.Term, Node: s.id.Node}, nil
 }
@@ -158,10 +167,13 @@ func (s *Scheduler) isManual(tick time.Time) bool {
 // that it never takes a scheduled tick's place: usually now, or just before
 // a due tick whose claim is on its way. ok is false when there is no room.
 func manualTick(sched Schedule, recorded, now time.Time) (time.Time, bool) {
-	m := now.Truncate(time.Microsecond) // what every backend keeps
 	if p, ok := latestDue(sched, now); ok && p.After(recorded) {
-		m = p.Add(-time.Microsecond)
+		// p may still be claimed: stay before it. Ticks between the
+		// recorded one and p can no longer be, and may be passed over.
+		m := p.Add(-time.Microsecond) // ticks are whole microseconds apart
+		return m, m.After(recorded)
 	}
+	m := now.Truncate(time.Microsecond) // what every backend keeps
 	if !m.After(recorded) {
 		// A node whose clock runs ahead claimed a tick after our now.
 		m = recorded.Truncate(time.Microsecond).Add(time.Microsecond)
@@ -169,7 +181,7 @@ func manualTick(sched Schedule, recorded, now time.Time) (time.Time, bool) {
 	if !recorded.IsZero() && !m.Before(sched.Next(recorded)) {
 		return time.Time{}, false
 	}
-	return m, m.After(recorded)
+	return m, true
 }
 
 // latestDue returns the latest tick of sched at or before now: the one tick

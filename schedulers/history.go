@@ -188,7 +188,7 @@ func (s *Scheduler) tookOver(from, to lease.State) {
 		return
 	}
 	s.log.Debug().Str("tick", formatTick(prev.Tick)).Int64("term", prev.Term).Str("leader", prev.Node).
-		Msg("Took over a lapsed lease; its last run is recorded lost unless it was recorded")
+		Msg("Took over a lapsed lease: its last run is recorded lost, unless it was recorded")
 	s.cfg.History.Record(store.RunRecord{
 		Job: s.job.Name, Tick: prev.Tick, Term: prev.Term, Node: prev.Node, Start: prev.Tick,
 		Result: store.ResultLost,
