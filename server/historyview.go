@@ -83,14 +83,13 @@ func newHistoryView(runs []store.RunRecord, err error, now time.Time) historyVie
 	}
 	v := historyView{Count: len(runs)}
 	counts := map[string]int{}
-	for i := range barRuns - len(runs) {
-		_ = i
+	for range barRuns - len(runs) {
 		v.Bar = append(v.Bar, barCell{Class: "none", Title: "no run recorded"})
 	}
 	for i := len(runs) - 1; i >= 0; i-- { // oldest first
 		r := runs[i]
 		counts[r.Result]++
-		title := fmt.Sprintf("%s · %s · %s · %s", r.Tick.UTC().Format("2006-01-02 15:04:05 UTC"), r.Node, r.Result, formatDuration(r.Duration))
+		title := fmt.Sprintf("%s · %s · %s · %s", r.Tick.UTC().Format("2006-01-02 15:04:05 UTC"), r.Node, r.Result, runDuration(r))
 		if r.Manual {
 			title += " · manual"
 		}
@@ -108,11 +107,20 @@ func newHistoryView(runs []store.RunRecord, err error, now time.Time) historyVie
 	}
 	for _, r := range runs[:min(recentRuns, len(runs))] {
 		v.Recent = append(v.Recent, recentRun{
-			Tick: newTimeView(r.Tick, now), Node: r.Node, Duration: formatDuration(r.Duration),
+			Tick: newTimeView(r.Tick, now), Node: r.Node, Duration: runDuration(r),
 			Result: r.Result, Error: r.Error, Manual: r.Manual,
 		})
 	}
 	return v
+}
+
+// runDuration is a run's duration as shown: a dash for a lost run whose end
+// nobody saw.
+func runDuration(r store.RunRecord) string {
+	if r.Result == store.ResultLost && r.Duration == 0 {
+		return "—"
+	}
+	return formatDuration(r.Duration)
 }
 
 // resultClass is a result's CSS class; unknown results (from a newer
