@@ -47,6 +47,8 @@ type Options struct {
 	AdminToken string
 	// Log receives the Action events.
 	Log zerolog.Logger
+	// Refresh is how often the status page reloads; 0 means 5s.
+	Refresh time.Duration
 }
 
 // actionsEnabled reports whether the action endpoints may act.

@@ -79,6 +79,9 @@ func statusHandler(o Options, now func() time.Time) http.Handler {
 			v.Jobs[i].History = hist[v.Jobs[i].Job]
 		}
 		v.Actions, v.HistoryOff = o.actionsEnabled(), o.Runs == nil || o.HistoryLimit <= 0
+		if o.Refresh > 0 {
+			v.Refresh = max(int(o.Refresh/time.Second), 1)
+		}
 		var buf bytes.Buffer
 		if err := statusTemplate.Execute(&buf, v); err != nil {
 			http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
