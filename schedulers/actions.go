@@ -119,7 +119,7 @@ func (s *Scheduler) runNow(ctx context.Context, next time.Time) (ManualRun, erro
 		return ManualRun{}, store.ErrPaused
 	}
 	now := s.clk.Now()
-	m, ok := manualTick(s.cfg.Schedule, from.Record.Tick, now)
+	m, ok := manualTick(s.cfg.Schedule, from.Record.Tick, now, s.t.Grace+s.t.FollowerDelay)
 	if !ok {
 		return ManualRun{}, ErrTickDue
 	}
@@ -162,14 +162,16 @@ func (s *Scheduler) isManual(tick time.Time) bool {
 }
 
 // manualTick picks the tick of a manual run at now, given the latest tick on
-// record: after it, so that the store takes it once, and before any
-// scheduled tick not yet claimed that still may be (the latest one due), so
-// that it never takes a scheduled tick's place: usually now, or just before
-// a due tick whose claim is on its way. ok is false when there is no room.
-func manualTick(sched Schedule, recorded, now time.Time) (time.Time, bool) {
-	if p, ok := latestDue(sched, now); ok && p.After(recorded) {
-		// p may still be claimed: stay before it. Ticks between the
-		// recorded one and p can no longer be, and may be passed over.
+// record: after it, so that the store takes it once, and never a scheduled
+// tick. Usually it is now. If the latest scheduled tick p is due but not on
+// record, and a node may still be about to claim it (for up to late after
+// p: a follower's read, or a takeover at the holder's lapse), the manual
+// tick goes just before p, so that p can still run. After that, p is
+// passed over: a late claim of it (a store call retried until the next
+// tick) is refused, and the tick is lost, never doubled. ok is false when
+// there is no room (the tick on record is just before p).
+func manualTick(sched Schedule, recorded, now time.Time, late time.Duration) (time.Time, bool) {
+	if p, ok := latestDue(sched, now); ok && p.After(recorded) && now.Before(p.Add(late)) {
 		m := p.Add(-time.Microsecond) // ticks are whole microseconds apart
 		return m, m.After(recorded)
 	}
@@ -178,7 +180,7 @@ func manualTick(sched Schedule, recorded, now time.Time) (time.Time, bool) {
 		// A node whose clock runs ahead claimed a tick after our now.
 		m = recorded.Truncate(time.Microsecond).Add(time.Microsecond)
 	}
-	if !recorded.IsZero() && !m.Before(sched.Next(recorded)) {
+	if next := sched.Next(recorded); !recorded.IsZero() && !m.Before(next) && !next.Before(now.Add(-late)) {
 		return time.Time{}, false
 	}
 	return m, true

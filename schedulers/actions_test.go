@@ -559,6 +559,7 @@ func TestManualTick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	late := 550 * time.Millisecond
 	for _, tc := range []struct {
 		name          string
 		sched         Schedule
@@ -569,15 +570,18 @@ func TestManualTick(t *testing.T) {
 		{"now, between ticks", every, sec(3), sec(3.4), sec(3.4), true},
 		{"just before a due tick not yet claimed", every, sec(3), sec(4.02), sec(4).Add(-time.Microsecond), true},
 		{"due tick just after a manual one", every, sec(4).Add(-time.Microsecond), sec(4.02), time.Time{}, false},
+		{"a due tick nobody claimed in time is passed over", every, sec(3), sec(4.7), sec(4.7), true},
 		{"a faster clock claimed the next tick", every, sec(5), sec(4.9), sec(5).Add(time.Microsecond), true},
 		{"never claimed", every, time.Time{}, sec(4.3), sec(4).Add(-time.Microsecond), true},
+		{"never claimed, late", every, time.Time{}, sec(4.6), sec(4.6), true},
 		{"ticks missed long ago", every, sec(-100), sec(4.3), sec(4).Add(-time.Microsecond), true},
+		{"ticks missed long ago, late", every, sec(-100), sec(4.8), sec(4.8), true},
 		{"now, to the microsecond", every, sec(3), sec(3.4).Add(123), sec(3.4), true},
 		{"cron, between ticks", cron, sec(10), sec(13), sec(13), true},
 		{"cron, due tick unclaimed", cron, sec(10), sec(20.5), sec(20).Add(-time.Microsecond), true},
-		{"cron, never claimed", cron, time.Time{}, sec(25), sec(20).Add(-time.Microsecond), true},
+		{"cron, never claimed", cron, time.Time{}, sec(25), sec(25), true},
 	} {
-		got, ok := manualTick(tc.sched, tc.recorded, tc.now)
+		got, ok := manualTick(tc.sched, tc.recorded, tc.now, late)
 		if ok != tc.ok || (ok && !got.Equal(tc.want)) {
 			t.Errorf("%s: manualTick = %s, %v; want %s, %v", tc.name, got.Format(time.StampMicro), ok, tc.want.Format(time.StampMicro), tc.ok)
 		}

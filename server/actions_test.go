@@ -60,11 +60,14 @@ func sampleRuns() []store.RunRecord {
 }
 
 type fakeRuns struct {
+	mu    sync.Mutex
 	err   error
-	limit int
+	limit int // of the latest read
 }
 
 func (f *fakeRuns) runs(_ context.Context, job string, limit int) ([]store.RunRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.limit = limit
 	if f.err != nil {
 		return nil, f.err
@@ -185,7 +188,9 @@ func TestRunsEndpoint(t *testing.T) {
 		t.Errorf("HEAD runs: %d, want 200", rec.Code)
 	}
 
+	runs.mu.Lock()
 	runs.err = errors.New("store down")
+	runs.mu.Unlock()
 	if rec := do(t, h, "GET", "/jobs/go_preacher/runs", "", nil); rec.Code != 503 || !strings.Contains(rec.Body.String(), "store down") {
 		t.Errorf("GET runs with the store down: %d %s, want 503 with the error", rec.Code, rec.Body)
 	}
