@@ -130,7 +130,9 @@ func (m *Metrics) Finished(job string, d time.Duration, err error) {
 func (m *Metrics) Skipped(job, reason string) { m.skipped.WithLabelValues(job, reason).Inc() }
 
 // HistoryDropped implements schedulers.HistoryObserver.
-func (m *Metrics) HistoryDropped(job, reason string) { m.historyDrops.WithLabelValues(job, reason).Inc() }
+func (m *Metrics) HistoryDropped(job, reason string) {
+	m.historyDrops.WithLabelValues(job, reason).Inc()
+}
 
 var _ schedulers.HistoryObserver = (*Metrics)(nil)
 
