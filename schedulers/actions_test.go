@@ -166,7 +166,7 @@ func TestManualRunsNeverDoubleAScheduledTick(t *testing.T) {
 		var accepted []ManualRun
 		refused := map[string]int{}
 		for i, ms := range asks {
-			time.Sleep(at(ms).Sub(time.Now()))
+			time.Sleep(time.Until(at(ms)))
 			n := c.nodes[names[i%len(names)]]
 			run, err := runNow(t, n)
 			switch {
@@ -181,7 +181,7 @@ func TestManualRunsNeverDoubleAScheduledTick(t *testing.T) {
 				t.Fatalf("RunNow on %s at %dms: %v", n.name, ms, err)
 			}
 		}
-		time.Sleep(at(16500).Sub(time.Now()))
+		time.Sleep(time.Until(at(16500)))
 		c.stopAll()
 		t.Logf("%d manual runs accepted, refusals: %v", len(accepted), refused)
 		if len(accepted) < 8 || len(accepted) == len(asks) {
@@ -256,7 +256,7 @@ func TestManualRunTakesAnIdleLease(t *testing.T) {
 		t0 := time.Now()
 		defer c.stopAll()
 		a := c.startFull("a", nil)
-		at := func(s float64) { time.Sleep(t0.Add(time.Duration(s * float64(time.Second))).Sub(time.Now())) }
+		at := func(s float64) { time.Sleep(time.Until(t0.Add(time.Duration(s * float64(time.Second))))) }
 		at(10.5) // a claimed tick 10 alone, and runs it until 11
 		b := c.startFull("b", nil)
 		if _, err := runNow(t, b); !errors.Is(err, ErrRunInProgress) {
@@ -336,7 +336,7 @@ func TestPausedJobRunsNowhereAndResumesOnTheNextTick(t *testing.T) {
 			obs[n] = &skipCounter{}
 			c.startFull(n, obs[n])
 		}
-		at := func(s float64) { time.Sleep(t0.Add(time.Duration(s * float64(time.Second))).Sub(time.Now())) }
+		at := func(s float64) { time.Sleep(time.Until(t0.Add(time.Duration(s * float64(time.Second))))) }
 		at(5.1) // tick 5 runs until 5.2: a pause does not cut it
 		if err := c.nodes["b"].sched.SetPaused(context.Background(), true); err != nil {
 			t.Fatal(err)
