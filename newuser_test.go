@@ -102,6 +102,8 @@ var badValues = map[string]string{
 	"CLOCK_OFFSET":            "+-1s",
 	"BALANCE":                 "maybe",
 	"MEMBER_PERIOD":           "100ms",
+	"HISTORY_LIMIT":           "501",
+	"ADMIN_TOKEN":             "short",
 }
 
 // TestEveryBadValueStopsTheDaemonBeforeAnythingStarts: README.md promises

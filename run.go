@@ -105,12 +105,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	group, err = schedulers.NewGroup(schedulers.GroupConfig{
+	gcfg := schedulers.GroupConfig{
 		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
 		// Health logs store outages, once each, naming the address tried.
 		Health:     &store.Health{Log: &log, Store: storeName(cfg)},
 		Membership: membership,
-	})
+	}
+	gcfg.History, gcfg.Control = historyAndControl(st, cfg)
+	group, err = schedulers.NewGroup(gcfg)
 	if err != nil {
 		return err
 	}
@@ -144,12 +146,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			},
 			ReadyTimeout: min(cfg.Timing.StoreTimeout, 2*time.Second),
 			Extra:        map[string]http.Handler{"GET /metrics": m.Handler()},
+			Runs:         group.Runs, HistoryLimit: cfg.HistoryLimit,
+			Actions: group, AdminToken: cfg.AdminToken, Log: log,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    64 << 10, // no request needs more
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info().Int("port", port).Str("started_in", time.Since(started).String()).
+		Bool("actions", cfg.AdminToken != "").Int("history_limit", cfg.HistoryLimit).
 		Msg(fmt.Sprintf("Listening on port %d", port))
 
 	// The schedulers stop claiming when this ends: after ctx ends (a signal)
@@ -208,10 +214,21 @@ func shutdownHTTP(srv *http.Server, log zerolog.Logger) {
 	}
 }
 
+// historyAndControl returns what of the store the schedulers use beyond
+// leases: its history (nil with HISTORY_LIMIT=0) and its controls.
+func historyAndControl(st store.Store, cfg config.Config) (store.History, store.Control) {
+	var h store.History
+	if cfg.HistoryLimit > 0 {
+		h, _ = st.(store.History)
+	}
+	c, _ := st.(store.Control)
+	return h, c
+}
+
 // openStore builds the configured lease store.
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if cfg.Store == config.StoreMemory {
-		return memory.New(), nil
+		return memory.New(memory.WithHistoryLimit(max(cfg.HistoryLimit, 1))), nil
 	}
 	d := cfg.Datastore
 	// The emulator host is passed explicitly rather than left to the client
@@ -219,7 +236,7 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	// getenv.
 	st, err := datastore.New(ctx, datastore.Config{
 		Project: d.Project, Database: d.Database, Namespace: d.Namespace, Kind: d.Kind,
-		Timeout: cfg.Timing.StoreTimeout, EmulatorHost: d.EmulatorHost,
+		Timeout: cfg.Timing.StoreTimeout, EmulatorHost: d.EmulatorHost, HistoryLimit: max(cfg.HistoryLimit, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("STORE=datastore: %w", err)

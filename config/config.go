@@ -13,6 +13,7 @@ import (
 
 	"go-leader-election/jobs"
 	"go-leader-election/schedulers"
+	"go-leader-election/store"
 )
 
 // Stores the daemon can use (STORE).
@@ -82,7 +83,21 @@ type Config struct {
 	// environment's names, Load refuses a near miss of such a variable
 	// (GO_PREACHR_SCHEDULE); see Load.
 	Schedules map[string]Schedule
+
+	// HistoryLimit is how many runs per job the shared history keeps
+	// (HISTORY_LIMIT). Default 50; 0 turns the history off. Invariant:
+	// 0..store.MaxHistoryLimit (500).
+	HistoryLimit int
+	// AdminToken enables the operator's actions (ADMIN_TOKEN): POST
+	// /jobs/{job}/run, /pause and /resume then require it as a bearer
+	// token. Default "": the actions are disabled. Invariant: empty, or at
+	// least MinAdminToken printable characters without spaces.
+	AdminToken string
 }
+
+// MinAdminToken is the shortest ADMIN_TOKEN accepted: a token is a secret,
+// not a password to type.
+const MinAdminToken = 16
 
 // Datastore configures the Google Cloud Datastore store. Every field is
 // checked against what Datastore accepts, whatever the store, so that a
@@ -186,6 +201,8 @@ func Load(getenv func(string) string, environ ...string) (Config, error) {
 		EmulatorHost: p.hostPort("DATASTORE_EMULATOR_HOST"),
 	}
 	c.Store, c.StoreReason = p.store()
+	c.HistoryLimit = p.int("HISTORY_LIMIT", store.DefaultHistoryLimit, 0, store.MaxHistoryLimit)
+	c.AdminToken = p.token("ADMIN_TOKEN")
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -311,6 +328,30 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 
 // storeSet is StoreReason when STORE chose the store.
 const storeSet = "STORE is set"
+
+// token reads a secret: its errors never repeat the value.
+func (p *parser) token(name string) string {
+	v := p.getenv(name)
+	if v == "" {
+		return ""
+	}
+	fail := func(why string) {
+		if p.err == nil {
+			p.err = fmt.Errorf("%s: bad value (not shown: it is a secret): %s", name, why)
+		}
+	}
+	for _, r := range v {
+		if r <= ' ' || r == 0x7f {
+			fail("it must not contain spaces or control characters")
+			return ""
+		}
+	}
+	if len(v) < MinAdminToken {
+		fail(fmt.Sprintf("%d characters, want at least %d (e.g. openssl rand -hex 32)", len(v), MinAdminToken))
+		return ""
+	}
+	return v
+}
 
 func (p *parser) store() (store, reason string) {
 	if v := strings.TrimSpace(p.getenv("STORE")); v != "" {

@@ -199,3 +199,34 @@ func TestBalanceSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestHistoryLimitAndAdminToken(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.HistoryLimit != 50 || c.AdminToken != "" {
+		t.Fatalf("defaults: HISTORY_LIMIT %d, ADMIN_TOKEN %q, %v; want 50 and none (actions off)", c.HistoryLimit, c.AdminToken, err)
+	}
+	c, err = Load(env(map[string]string{"HISTORY_LIMIT": "0", "ADMIN_TOKEN": "0123456789abcdef0123"}))
+	if err != nil || c.HistoryLimit != 0 || c.AdminToken != "0123456789abcdef0123" {
+		t.Fatalf("HISTORY_LIMIT=0 and a token: %d, %q, %v", c.HistoryLimit, c.AdminToken, err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"HISTORY_LIMIT": "-1"}, "HISTORY_LIMIT"},
+		{map[string]string{"HISTORY_LIMIT": "501"}, "from 0 to 500"},
+		{map[string]string{"HISTORY_LIMIT": "lots"}, "HISTORY_LIMIT"},
+		{map[string]string{"ADMIN_TOKEN": "short-secret"}, "at least 16"},
+		{map[string]string{"ADMIN_TOKEN": "a token with spaces in it"}, "spaces"},
+		{map[string]string{"ADMIN_TOKEN": "0123456789abcdef\n"}, "control characters"},
+	} {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want an error saying %q", tc.env, err, tc.want)
+			continue
+		}
+		if v := tc.env["ADMIN_TOKEN"]; v != "" && strings.Contains(err.Error(), strings.TrimSpace(v)) {
+			t.Errorf("the error %q repeats the secret", err)
+		}
+	}
+}

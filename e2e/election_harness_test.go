@@ -241,8 +241,8 @@ func cmdRuns(t *testing.T, procs ...*leProc) []cmdRun {
 	return out
 }
 
-// checkNoOverlap fails if two commands ran at once.
-func checkNoOverlap(t *testing.T, rs []cmdRun) {
+// checkCommandsNoOverlap fails if two commands ran at once.
+func checkCommandsNoOverlap(t *testing.T, rs []cmdRun) {
 	t.Helper()
 	for i, a := range rs {
 		for _, b := range rs[i+1:] {

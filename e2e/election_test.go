@@ -75,7 +75,7 @@ func TestLockWrappers(t *testing.T) {
 	if code := none.waitExit(10 * time.Second); code != 3 {
 		t.Errorf("leader with no leader exited %d, want 3; said %q", code, none.output())
 	}
-	checkNoOverlap(t, append(cmdRuns(t, a), cmdRuns(t, b)...))
+	checkCommandsNoOverlap(t, append(cmdRuns(t, a), cmdRuns(t, b)...))
 }
 
 // TestLockWrappersServerKilled: two serve processes on the emulator, one
@@ -107,7 +107,7 @@ func TestLockWrappersServerKilled(t *testing.T) {
 	if d := second.start.Sub(killed); d > leTTL+time.Second {
 		t.Errorf("bravo's command started %s after alpha's server died; want within %s", d, leTTL+time.Second)
 	}
-	checkNoOverlap(t, []cmdRun{first, second})
+	checkCommandsNoOverlap(t, []cmdRun{first, second})
 	t.Logf("alpha's server killed: alpha's command stopped %s later, bravo's started %s later",
 		first.last.Sub(killed).Round(time.Millisecond), second.start.Sub(killed).Round(time.Millisecond))
 }

@@ -56,6 +56,8 @@ type event struct {
 	Port     int       `json:"port"`
 	Time     time.Time `json:"time"`
 	Error    string    `json:"error"`
+	Action   string    `json:"action"` // of an Action event
+	Remote   string    `json:"remote"`
 	Instance int       `json:"-"`
 }
 

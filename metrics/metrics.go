@@ -29,6 +29,7 @@ type Metrics struct {
 	leaseLost    *prometheus.CounterVec
 	storeCalls   *prometheus.CounterVec
 	storeLatency *prometheus.HistogramVec
+	historyDrops *prometheus.CounterVec
 	// countStoreCalls is false when an RPC counter feeds the store metrics.
 	countStoreCalls bool
 	jobs            func() []schedulers.Status
@@ -45,7 +46,7 @@ func New(jobs func() []schedulers.Status) *Metrics {
 		}, []string{"job", "result"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scheduler_skipped_total",
-			Help: `Ticks this node did not run: "sat out" (another node has it), "overlap" (previous run still running), "missed" (no node ran it).`,
+			Help: `Ticks this node did not run: "sat out" (another node has it), "overlap" (previous run still running), "missed" (no node ran it), "paused" (the job is paused).`,
 		}, []string{"job", "reason"}),
 		lag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "scheduler_tick_lag_seconds", Help: "Run start minus its tick.",
@@ -68,10 +69,14 @@ func New(jobs func() []schedulers.Status) *Metrics {
 			// carry float noise into the le labels (0.0045000000000000005).
 			Buckets: []float64{.0005, .0015, .0045, .0135, .0405, .1215, .3645, 1.0935, 3.2805, 9.8415},
 		}, []string{"method"}),
+		historyDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scheduler_history_dropped_total",
+			Help: `Run records this node did not write to the shared history: "queue full", "write failed".`,
+		}, []string{"job", "reason"}),
 		countStoreCalls: true,
 	}
 	leader := prometheus.NewDesc("scheduler_leader", "1 where this node holds the job's lease.", []string{"job"}, nil)
-	m.reg.MustRegister(m.runs, m.skipped, m.lag, m.duration, m.leaseLost, m.storeCalls, m.storeLatency,
+	m.reg.MustRegister(m.runs, m.skipped, m.lag, m.duration, m.leaseLost, m.storeCalls, m.storeLatency, m.historyDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		leaderCollector{desc: leader, jobs: jobs})
 	return m
@@ -83,8 +88,11 @@ func (m *Metrics) AddJob(job string) {
 	for _, r := range []string{"ok", "error"} {
 		m.runs.WithLabelValues(job, r)
 	}
-	for _, r := range []string{schedulers.SkipSatOut, schedulers.SkipOverlap, schedulers.SkipMissed} {
+	for _, r := range []string{schedulers.SkipSatOut, schedulers.SkipOverlap, schedulers.SkipMissed, schedulers.SkipPaused} {
 		m.skipped.WithLabelValues(job, r)
+	}
+	for _, r := range []string{schedulers.DropQueueFull, schedulers.DropWriteFailed} {
+		m.historyDrops.WithLabelValues(job, r)
 	}
 	m.leaseLost.WithLabelValues(job)
 }
@@ -125,6 +133,13 @@ func (m *Metrics) Finished(job string, d time.Duration, err error) {
 
 // Skipped implements schedulers.Observer.
 func (m *Metrics) Skipped(job, reason string) { m.skipped.WithLabelValues(job, reason).Inc() }
+
+// HistoryDropped implements schedulers.HistoryObserver.
+func (m *Metrics) HistoryDropped(job, reason string) {
+	m.historyDrops.WithLabelValues(job, reason).Inc()
+}
+
+var _ schedulers.HistoryObserver = (*Metrics)(nil)
 
 // LeaseLost implements schedulers.Observer.
 func (m *Metrics) LeaseLost(job string) { m.leaseLost.WithLabelValues(job).Inc() }

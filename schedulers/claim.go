@@ -68,6 +68,9 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 			case !st.Record.Tick.Before(t):
 				s.sitOut(t, st.Record, "tick taken")
 				return
+			case st.Record.Paused:
+				s.pausedTick(t) // actions.go
+				return
 			case st.Kind == lease.Held && !st.Lapsed(now):
 				if !st.Until.Before(deadline) {
 					if s.preferredHere("", false) && deferring(now) {
@@ -119,9 +122,11 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 			s.sitOut(t, s.lease.State().Record, "following tick reached")
 			return
 		}
+		from := s.lease.State() // for tookOver (history.go)
 		st, err := s.lease.Claim(ctx, t, max(deadline.Add(s.t.Grace).Sub(sent), s.t.Grace))
 		switch {
 		case err == nil:
+			s.tookOver(from, st)
 			if !prev.IsZero() && !before.IsZero() && before.Before(prev) {
 				s.obs.Skipped(s.job.Name, SkipMissed)
 				s.log.Warn().Str("tick", formatTick(prev)).Str("last_run_tick", formatTick(before)).
@@ -131,6 +136,9 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 			return
 		case errors.Is(err, store.ErrTickTaken):
 			s.sitOut(t, st.Record, "tick taken")
+			return
+		case errors.Is(err, store.ErrPaused):
+			s.pausedTick(t) // actions.go
 			return
 		case errors.Is(err, store.ErrHeld):
 			// someone renewed or took over since the read: read again

@@ -82,6 +82,69 @@
 //     LeaseDuration after its last renewal during a run that outlasted its
 //     claim.
 //
+// # History
+//
+// A node records each run it made (job, tick, term, node, start, duration,
+// result, error) in the store's shared history (store.History), after the
+// run, through a bounded queue written by a goroutine of its own (History):
+// a slow or absent store drops records ("History write failed"), never
+// delays a run or a claim, and never retries. A node that takes over a
+// lapsed lease records the previous holder's latest claimed tick as lost,
+// unless that run's own record is in the history already: the holder died
+// between runs. (With Forbid, a holder that died during a long run had
+// marked later ticks taken; the lost record then names the latest of them,
+// not the tick that was running.)
+//
+// # Pause
+//
+// The pause is a flag on the job's lease record (store.Lease.Paused), set
+// by any node (SetPaused) without a new Version, so that it restarts no
+// follower's lapse clock. Every claim of a tick checks it atomically and
+// is refused while it is set (store.ErrPaused), on every node and across
+// restarts: from the moment the flag is stored no run of the job starts
+// anywhere; a run in progress goes on to its end. It costs no RPC: the
+// leader's claim and a follower's read already read the record. A paused
+// tick is logged "Paused" at debug level once per node, counted
+// SkipPaused, and is not a tick "missed by every node". Once resumed, the
+// next tick is claimed as usual: by the holder if its lease still holds,
+// else by the first node to see it lapsed (the holder itself reclaims its
+// own record at once).
+//
+// # Manual runs
+//
+// RunNow runs the job once, now, on the node asked, as a claim of a manual
+// tick: a time after the tick on record and before the next scheduled one,
+// written by the same atomic rules as any claim (store.Control.ClaimManual),
+// under a term, with a fencing token, renewed and guarded like any run. The
+// claim is made by the node's own Run loop, between two of its ticks, so
+// that its scheduled claims never race it. It succeeds when this node holds
+// the lease and runs nothing, when the lease is free or lapsed, or when its
+// holder is idle: the history's latest record is of the record's own tick
+// and term, that is, the holder has finished the run of its latest claim.
+// Taking an idle holder's lease is safe because a holder acts on its lease
+// only through a claim, which this write makes fail, or while a run lasts.
+//
+// What a manual run promises:
+//
+//   - It never doubles a scheduled tick: its tick is none of the schedule's,
+//     and the store takes any tick once. It is placed just before a due
+//     tick that may still be claimed (for Grace+FollowerDelay after it), so
+//     that this tick still runs, or is skipped as one that came during a
+//     run (Forbid), never taken silently.
+//   - It never overlaps another run of the job: it is refused (409) while a
+//     run may be in progress, here or on the holder, or before the holder's
+//     latest run is in the history (the history is written just after the
+//     run; with HISTORY_LIMIT=0 only the holder, or any node when the lease
+//     is free, can run the job now). A scheduled tick that comes during a
+//     manual run is skipped, like any tick during a run.
+//   - It runs once per accepted request: the answer (202, with the run's
+//     id) comes after the claim is stored and the run started; a request
+//     refused, or whose claim failed, ran nothing (a claim whose answer was
+//     lost may have taken the manual tick, which then runs nowhere).
+//   - It is refused while the job is paused, and when the scheduler is busy
+//     with a tick (a lapse wait, store retries) for longer than the caller
+//     waits.
+//
 // # Not promised
 //
 // A tick can be lost, never doubled: when the store is unreachable until the

@@ -3,6 +3,7 @@ package schedulers
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -34,6 +35,11 @@ type GroupConfig struct {
 	// Membership, if set, shares the jobs out among the nodes: it is run
 	// with the schedulers and consulted by each (see Membership).
 	Membership *Membership
+	// History, if set, keeps the history of every job's runs; the group
+	// writes it through one History (history.go) shared by its schedulers.
+	History store.History
+	// Control, if set, enables the operator's actions (actions.go).
+	Control store.Control
 }
 
 // Group is one node's schedulers, one per job, sharing a store, an identity
@@ -42,18 +48,30 @@ type Group struct {
 	scheds  []*Scheduler
 	health  *store.Health
 	members *Membership
+	history *History      // nil when the history is off
+	runs    store.History // what history writes to, for reads
+	timeout time.Duration
 }
 
 // NewGroup returns a scheduler per job, or the first configuration error.
 func NewGroup(cfg GroupConfig) (*Group, error) {
-	g := &Group{health: cfg.Health, members: cfg.Membership}
+	g := &Group{health: cfg.Health, members: cfg.Membership, runs: cfg.History, timeout: cfg.Timing.StoreTimeout}
 	if g.health == nil {
 		g.health = &store.Health{}
+	}
+	if cfg.History != nil {
+		var err error
+		g.history, err = NewHistory(HistoryConfig{Store: cfg.History, Timeout: cfg.Timing.StoreTimeout,
+			Log: cfg.Log.With().Str("node", cfg.Identity.Node).Logger(), Observer: cfg.Observer})
+		if err != nil {
+			return nil, err
+		}
 	}
 	for _, j := range cfg.Jobs {
 		s, err := New(Config{
 			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
 			Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
+			History: g.history, Control: cfg.Control,
 		})
 		if err == nil && cfg.Membership != nil {
 			s.cfg.Balance = cfg.Membership
@@ -79,6 +97,12 @@ func (g *Group) Run(ctx context.Context) {
 		wg.Go(func() { s.Run(ctx) })
 	}
 	wg.Wait()
+	if g.history != nil {
+		// The last runs' records, within a store call's time.
+		flush, cancel := context.WithTimeout(context.Background(), g.timeout)
+		defer cancel()
+		g.history.Flush(flush)
+	}
 }
 
 // Members returns the live members with the jobs each leads, as this node

@@ -7,6 +7,7 @@ const (
 	SkipSatOut  = "sat out" // another node ran it, or holds the lease
 	SkipOverlap = "overlap" // the previous run still ran (policy Forbid)
 	SkipMissed  = "missed"  // a tick no node ran (seen by the next claim), or one claimed too late to run
+	SkipPaused  = "paused"  // the job is paused (POST /jobs/{job}/pause)
 )
 
 // Observer is told what schedulers do, for metrics. Calls must be quick and

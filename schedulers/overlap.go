@@ -21,6 +21,8 @@ func (s *Scheduler) skipOverlap(ctx context.Context, t time.Time) {
 		s.obs.Skipped(s.job.Name, SkipOverlap)
 		s.log.Info().Str("tick", formatTick(t)).Int64("term", st.Record.Term).
 			Str("reason", "previous run still running").Msg("Skipped")
+	case errors.Is(err, store.ErrPaused):
+		s.pausedTick(t) // nothing new runs while paused; the run goes on
 	case errors.Is(err, store.ErrTickTaken), errors.Is(err, store.ErrHeld):
 		// The lease is another node's: the run's guard has fired (the
 		// record shows the other holder), and the run is being cancelled.

@@ -30,8 +30,9 @@ type activeRun struct {
 	renewedAt, triedAt time.Time
 }
 
-// start runs the job for tick t under the hold st, just claimed.
-func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
+// start runs the job for tick t under the hold st, just claimed, and
+// returns the run, or nil when it did not start.
+func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *activeRun {
 	now := s.clk.Now()
 	if !st.Trusted(now) {
 		// The claim took so long to confirm that a peer may soon judge it
@@ -40,7 +41,7 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
 		s.obs.Skipped(s.job.Name, SkipMissed) // taken, so no other node runs it either
 		s.log.Warn().Str("tick", formatTick(t)).Int64("term", st.Record.Term).
 			Str("reason", "claim confirmed too late to run safely").Msg("Lost leadership")
-		return
+		return nil
 	}
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
 	r := &activeRun{tok: tok, start: now, done: make(chan struct{}), ended: make(chan struct{})}
@@ -55,6 +56,7 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) {
 	// renewed: a timer, not a goroutine, waits for the first renewal.
 	r.renewal = s.clk.AfterFunc(s.renewDue(r, st).Sub(now), func() { s.renewWhileRunning(r) })
 	go s.execute(r)
+	return r
 }
 
 func (s *Scheduler) running() *activeRun {
@@ -98,6 +100,7 @@ func (s *Scheduler) execute(r *activeRun) {
 	}
 	ev.Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).Str("duration", dur.String()).Msg("Finished")
 	s.obs.Finished(s.job.Name, dur, err)
+	s.recordRun(r, dur, err) // history.go
 
 	s.mu.Lock()
 	s.run, s.last = nil, rec

@@ -37,6 +37,12 @@ type Config struct {
 	Health *store.Health
 	// Observer, if set, is told of runs, skips and leadership changes.
 	Observer Observer
+	// History, if set, records every run (and runs lost by a holder this
+	// node takes over from) in the store's shared history (history.go).
+	History *History
+	// Control, if set, enables the operator's actions: RunNow and
+	// SetPaused (actions.go).
+	Control store.Control
 	// Balance, if set, shares the jobs out among the nodes (Membership):
 	// a holder hands a job over, between runs, to the node it prefers.
 	Balance Balancer
@@ -62,6 +68,8 @@ type Scheduler struct {
 	run  *activeRun
 	last *RunRecord
 	next time.Time
+
+	act actions // the operator's actions (actions.go)
 }
 
 // New returns a scheduler, or an error naming what in cfg is invalid; Run
@@ -87,7 +95,7 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg.Observer = nopObserver{}
 	}
 	s := &Scheduler{cfg: cfg, job: cfg.Job, clk: cfg.Clock, id: cfg.Identity, t: cfg.Timing, obs: cfg.Observer,
-		log: cfg.Log.With().Str("job", cfg.Job.Name).Str("node", cfg.Identity.Node).Logger()}
+		log: cfg.Log.With().Str("job", cfg.Job.Name).Str("node", cfg.Identity.Node).Logger(), act: newActions()}
 	l, err := lease.New(lease.Config{
 		Store: cfg.Store, Name: cfg.Job.Name, Holder: cfg.Identity.Holder, Node: cfg.Identity.Node,
 		Clock: cfg.Clock, Trust: cfg.Timing.trust(), Timeout: cfg.Timing.StoreTimeout,
@@ -111,14 +119,10 @@ func (s *Scheduler) Run(ctx context.Context) {
 	var last time.Time
 	for {
 		t := s.nextTick(last)
-		at := t
-		if !s.leading() {
-			at = t.Add(s.t.FollowerDelay)
-		}
-		if !s.sleepUntil(ctx, at) {
+		if !s.waitForTick(ctx, t) { // serves manual runs meanwhile (actions.go)
 			break
 		}
-		s.tick(ctx, t, last)
+		s.tick(ctx, t, s.judged(last))
 		last = t
 	}
 	s.shutdown()

@@ -34,9 +34,11 @@ type Status struct {
 	Leading bool `json:"leading"`
 	// Preferred is the node balance prefers for the job ("" when balance
 	// is off or paused).
-	Preferred string     `json:"preferred,omitempty"`
-	Running   bool       `json:"running"`
-	LastRun   *RunRecord `json:"last_run"`
+	Preferred string `json:"preferred,omitempty"`
+	Running   bool   `json:"running"`
+	// Paused is the job's pause flag, as last seen here.
+	Paused  bool       `json:"paused"`
+	LastRun *RunRecord `json:"last_run"`
 }
 
 // Status returns a snapshot of what this node knows of the job.
@@ -54,6 +56,7 @@ func (s *Scheduler) Status() Status {
 		LeaseExpires: ls.Record.Expires,
 		Leading:      ls.Kind == lease.Mine,
 		Running:      s.run != nil,
+		Paused:       ls.Record.Paused,
 	}
 	if s.cfg.Balance != nil {
 		if to, ok := s.cfg.Balance.Preferred(s.job.Name, ""); ok {

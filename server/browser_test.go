@@ -49,6 +49,7 @@ func chromiumPath(t *testing.T) string {
 type cluster struct {
 	alpha []*schedulers.Scheduler // in the order the page lists them
 	bravo []*schedulers.Scheduler
+	store *memory.Store // the leases and the shared history
 }
 
 const warmupError = `warm cache: GET http://cache.internal/<keys>: 503 Service Unavailable`
@@ -85,10 +86,14 @@ func startCluster(t *testing.T) *cluster {
 		"invoice_sync":   {Name: "invoice_sync", Run: work(80*time.Millisecond, nil)},
 	}
 	alpha, bravo := schedulers.NewIdentity("alpha"), schedulers.NewIdentity("bravo")
+	history, err := schedulers.NewHistory(schedulers.HistoryConfig{Store: st, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := func(id schedulers.Identity, job string) *schedulers.Scheduler {
 		s, err := schedulers.New(schedulers.Config{
 			Job: all[job], Spec: "@every 1s", Schedule: schedulers.Every(time.Second), Store: st,
-			Clock: clock.Real{}, Identity: id, Timing: timing, Log: zerolog.Nop(),
+			Clock: clock.Real{}, Identity: id, Timing: timing, Log: zerolog.Nop(), History: history, Control: st,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -99,7 +104,7 @@ func startCluster(t *testing.T) *cluster {
 
 	// Each job's leader starts first and runs a tick; the other node then
 	// joins and sits out while the leader keeps claiming.
-	c := &cluster{}
+	c := &cluster{store: st}
 	report, warmup := start(alpha, "nightly_report"), start(alpha, "cache_warmup")
 	invoice := start(bravo, "invoice_sync")
 	waitUntil(t, "alpha leads and has run its jobs, bravo leads invoice_sync", func() bool {
@@ -190,36 +195,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Options{
 		Node: "alpha", Store: "memory", Jobs: statuses(c.alpha),
 		Ready: func(context.Context) error { return nil }, ReadyTimeout: time.Second,
+		Runs: c.store.Runs, HistoryLimit: 50,
 	}))
 	t.Cleanup(srv.Close)
-
-	chromeOut := &lockedWriter{w: new(bytes.Buffer)}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.UserDataDir(t.TempDir()),
-		// Chromium leaves its singleton socket directory in $TMPDIR.
-		chromedp.Env("TMPDIR="+t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		chromedp.CombinedOutput(chromeOut),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	// Registered after t.TempDir, so the browser has exited before its
-	// profile directory is removed.
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
-	defer cancel()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Fatalf(format+"\nchromium output:\n%s", append(args, chromeOut.String())...)
-	}
+	ctx, fail := newBrowser(t, chromium)
 
 	// Desktop.
 	if err := chromedp.Do(ctx,
@@ -301,6 +280,40 @@ func TestStatusPageInBrowser(t *testing.T) {
 		fail("phone screenshot: %v", err)
 	}
 	saveScreenshot(t, "phone.png", shot)
+}
+
+// newBrowser starts a headless chromium for the test; fail ends the test
+// with the browser's output.
+func newBrowser(t *testing.T, chromium string) (context.Context, func(format string, args ...any)) {
+	t.Helper()
+	chromeOut := &lockedWriter{w: new(bytes.Buffer)}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.UserDataDir(t.TempDir()),
+		// Chromium leaves its singleton socket directory in $TMPDIR.
+		chromedp.Env("TMPDIR="+t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.CombinedOutput(chromeOut),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	// Registered after t.TempDir, so the browser has exited before its
+	// profile directory is removed.
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	t.Cleanup(cancel)
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf(format+"\nchromium output:\n%s", append(args, chromeOut.String())...)
+	}
+	return ctx, fail
 }
 
 // checkRows checks the rows alpha's page shows; display is how a row is laid

@@ -1,7 +1,12 @@
 // Package server is the daemon's HTTP interface: liveness and readiness
-// probes, the read-only /jobs view of what this node knows, and the same
-// view as a status page for people at /. It changes nothing: no endpoint
-// claims, releases or runs a job.
+// probes, the read-only /jobs view of what this node knows, the shared run
+// history (GET /jobs/{job}/runs), the same as a status page for people at
+// /, and the operator's actions (POST /jobs/{job}/run, /pause, /resume).
+//
+// The GET endpoints are open and change nothing. The actions are disabled
+// (403) unless an admin token is configured, and then require it as a
+// bearer token (401 without one, 403 with a wrong one); each request to
+// them is logged as an Action event with the caller's address.
 package server
 
 import (
@@ -10,7 +15,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"go-leader-election/schedulers"
+	"go-leader-election/store"
 )
 
 // Options is what the handler shows.
@@ -30,7 +38,24 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Extra handlers (metrics, status page) by pattern.
 	Extra map[string]http.Handler
+
+	// Runs reads a job's shared run history; nil when the history is off.
+	Runs func(ctx context.Context, job string, limit int) ([]store.RunRecord, error)
+	// HistoryLimit is the most runs a job's history keeps (HISTORY_LIMIT);
+	// 0 when the history is off.
+	HistoryLimit int
+	// Actions carries out the operator's actions; nil disables them.
+	Actions Actions
+	// AdminToken is the bearer token the actions require; "" disables them.
+	AdminToken string
+	// Log receives the Action events.
+	Log zerolog.Logger
+	// Refresh is how often the status page reloads; 0 means 5s.
+	Refresh time.Duration
 }
+
+// actionsEnabled reports whether the action endpoints may act.
+func (o Options) actionsEnabled() bool { return o.Actions != nil && o.AdminToken != "" }
 
 // JobsResponse is the body of GET /jobs.
 type JobsResponse struct {
@@ -85,8 +110,13 @@ func New(o Options) http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(MembersResponse{Node: o.Node, Balance: o.Members != nil, Members: ms})
 	})
+	mux.HandleFunc("GET /jobs/{job}/runs", runsHandler(o))
+	for _, a := range []string{actionRun, actionPause, actionResume} {
+		mux.HandleFunc("POST /jobs/{job}/"+a, actionHandler(o, a, o.Log))
+	}
 	if _, ok := o.Extra[StatusPath]; !ok {
 		mux.Handle(StatusPath, statusHandler(o, time.Now))
+		mux.HandleFunc("GET /status.js", statusScript)
 	}
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, h)

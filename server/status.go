@@ -31,6 +31,11 @@ type statusView struct {
 	Leading int // how many of Jobs this node leads
 	Refresh int // seconds between reloads
 	Members []memberView
+	// Actions is true when the action buttons are on (ADMIN_TOKEN set);
+	// the page then reloads by its script, not by a meta refresh.
+	Actions bool
+	// HistoryOff is true with HISTORY_LIMIT=0.
+	HistoryOff bool
 }
 
 type memberView struct {
@@ -50,6 +55,7 @@ type jobView struct {
 	Term     int64
 	Leading  bool
 	Running  bool
+	Paused   bool
 	Expires  timeView
 	LastTick timeView
 	NextTick timeView
@@ -58,6 +64,8 @@ type jobView struct {
 	Error    string // the last run's error; "" when it succeeded
 	Duration string
 	RunTick  timeView
+	// History is the job's shared history, from every node.
+	History historyView
 }
 
 // timeView is one instant as shown: zero renders as a dash.
@@ -71,16 +79,25 @@ type timeView struct {
 // statusHandler serves the status page; now gives the time relative times
 // are computed from.
 func statusHandler(o Options, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var jobs []schedulers.Status
 		if o.Jobs != nil {
 			jobs = o.Jobs()
 		}
-		var buf bytes.Buffer
-		v := newStatusView(o.Node, o.Store, jobs, now().UTC())
-		if o.Members != nil {
-			v.Members = newMemberViews(o.Members(), now().UTC())
+		at := now().UTC()
+		v := newStatusView(o.Node, o.Store, jobs, at)
+		hist := readHistories(r.Context(), o, jobs, at)
+		for i := range v.Jobs {
+			v.Jobs[i].History = hist[v.Jobs[i].Job]
 		}
+		v.Actions, v.HistoryOff = o.actionsEnabled(), o.Runs == nil || o.HistoryLimit <= 0
+		if o.Refresh > 0 {
+			v.Refresh = max(int(o.Refresh/time.Second), 1)
+		}
+		if o.Members != nil {
+			v.Members = newMemberViews(o.Members(), at)
+		}
+		var buf bytes.Buffer
 		if err := statusTemplate.Execute(&buf, v); err != nil {
 			http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -89,7 +106,7 @@ func statusHandler(o Options, now func() time.Time) http.Handler {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'self'; connect-src 'self'")
 		_, _ = w.Write(buf.Bytes())
 	})
 }
@@ -102,7 +119,7 @@ func newStatusView(node, store string, jobs []schedulers.Status, now time.Time) 
 	for _, s := range jobs {
 		j := jobView{
 			Job: s.Job, Schedule: s.Schedule, Leader: s.Leader, Term: s.Term,
-			Leading: s.Leading, Running: s.Running,
+			Leading: s.Leading, Running: s.Running, Paused: s.Paused,
 			Expires:  newTimeView(s.LeaseExpires, now),
 			LastTick: newTimeView(s.LastTick, now),
 			NextTick: newTimeView(s.NextTick, now),

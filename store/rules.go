@@ -13,6 +13,9 @@ func (req ClaimRequest) Apply(cur Lease, exists bool) (Lease, error) {
 		if !req.Tick.IsZero() && !cur.Tick.Before(req.Tick) {
 			return cur, ErrTickTaken
 		}
+		if cur.Paused && !req.Tick.IsZero() {
+			return cur, ErrPaused
+		}
 		if cur.Held() && cur.Holder != req.Holder && cur.Version != req.LapsedVersion {
 			return cur, ErrHeld
 		}
@@ -58,7 +61,7 @@ func (req ReleaseRequest) Apply(cur Lease, exists bool) (Lease, error) {
 }
 
 // refusals are the protocol's answers: the store worked and said no.
-var refusals = []error{ErrNotFound, ErrTickTaken, ErrHeld, ErrNotHolder}
+var refusals = []error{ErrNotFound, ErrTickTaken, ErrHeld, ErrNotHolder, ErrPaused}
 
 // IsRefusal reports whether err is one of the protocol's sentinel answers
 // (the store answered and refused) rather than a failure to reach the store.

@@ -39,7 +39,13 @@ type Lease struct {
 	// people; the protocol never compares it with another node's clock.
 	Expires time.Time
 	// Version grows by one on every write. It is what an observer watches.
+	// SetPaused (Control) is the one write that keeps it: the pause says
+	// nothing about the holder, so it must not restart anyone's lapse clock.
 	Version int64
+	// Paused is the operator's pause (Control.SetPaused): while it is set,
+	// a claim of any tick is refused with ErrPaused. Every other write
+	// keeps it.
+	Paused bool
 }
 
 // Held reports whether some process holds the lease.
@@ -93,6 +99,8 @@ var (
 	// ErrNotHolder: Renew or Release by a process that no longer holds the
 	// lease under that term.
 	ErrNotHolder = errors.New("store: not the lease holder")
+	// ErrPaused: a claim of a tick while the job is paused (Lease.Paused).
+	ErrPaused = errors.New("store: job paused")
 )
 
 // Store keeps one Lease per job. Every method is safe for concurrent use by
@@ -104,6 +112,7 @@ type Store interface {
 
 	// Claim atomically applies, to the record as it stands:
 	//   - req.Tick set and the record's Tick at or after it: ErrTickTaken;
+	//   - req.Tick set and the record Paused: ErrPaused;
 	//   - held by another holder, Version != req.LapsedVersion: ErrHeld;
 	//   - otherwise write Holder, Node, TTL, Expires, and Tick if set; Term+1
 	//     if the holder changes (a first claim has Term 1); Version+1.

@@ -47,11 +47,20 @@
 //	TTLNanos integer    not indexed; Lease.TTL in nanoseconds, exact
 //	Expires  timestamp  indexed; zero time (0001-01-01) when not held
 //	Version  integer    not indexed
+//	Paused   boolean    indexed; the operator's pause (store.Control)
 //
 // Datastore keeps timestamps to the microsecond, so Tick and Expires are read
 // back truncated to microseconds, and Claim and Renew return them so too.
 // Properties this package does not know are kept and written back unchanged;
 // a missing property reads as zero.
+//
+// The run history (store.History) lives in kinds of its own, "RunLog" and
+// "Run" by default (Config.HistoryKind), so that followers' reads of leases
+// do not grow; history.go describes them. An append costs a Lookup and a
+// Commit, shared by the appends of every job made at the same moment; Runs
+// is one Lookup. Of store.Control, SetPaused and ClaimManual are one
+// transaction each (Lookup and Commit); ClaimManual's Lookup reads the
+// job's history log with its lease.
 package datastore
 
 import (
@@ -101,6 +110,13 @@ type Config struct {
 	// MemberKind is the member records' kind; "" means DefaultMemberKind
 	// ("Member").
 	MemberKind string
+	// HistoryKind is the kind of the run history's records, and, with "Log"
+	// appended, of each job's history log (history.go); "" means
+	// DefaultHistoryKind ("Run").
+	HistoryKind string
+	// HistoryLimit is how many runs per job the history keeps: 0 means
+	// store.DefaultHistoryLimit (50); at most store.MaxHistoryLimit.
+	HistoryLimit int
 	// Timeout bounds each store call (Get, Claim, Renew, Release, Ping),
 	// retries included; 0 means DefaultTimeout (5s).
 	Timeout time.Duration
@@ -128,9 +144,17 @@ type Store struct {
 	// gets and claims coalesce concurrent calls into multi-key RPCs.
 	gets   *coalescer[string, store.Lease]
 	claims *coalescer[store.ClaimRequest, store.Lease]
+	// history: kinds, limit, and the coalescer of appends (history.go).
+	historyKind, logKind string
+	historyLimit         int
+	appends              *coalescer[store.RunRecord, struct{}]
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.History = (*Store)(nil)
+	_ store.Control = (*Store)(nil)
+)
 
 // New builds the Datastore client, with the RPC counter (see Calls)
 // installed. It does not contact the server; call Ping for that.
@@ -165,6 +189,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.members.v = map[string]int64{}
 	s.calls.clock = &s.clock
+	if err := s.initHistory(cfg); err != nil {
+		return nil, err
+	}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -276,6 +303,15 @@ type outcome struct {
 // update runs read-apply-write on job's entity in a transaction begun by its
 // Lookup (BeginLater), so that it costs a Lookup and a Commit (or Rollback).
 func (s *Store) update(ctx context.Context, op, job string, apply func(cur store.Lease, exists bool) (store.Lease, error)) (store.Lease, error) {
+	return s.transact(ctx, op, job, false, func(cur store.Lease, exists bool, _ store.RunLog) (store.Lease, error) {
+		return apply(cur, exists)
+	})
+}
+
+// transact is update that, withLog, also reads the job's history log in the
+// same Lookup, for rules that depend on it (ClaimManual).
+func (s *Store) transact(ctx context.Context, op, job string, withLog bool,
+	apply func(cur store.Lease, exists bool, log store.RunLog) (store.Lease, error)) (store.Lease, error) {
 	if job == "" {
 		return store.Lease{}, fmt.Errorf("datastore: %s: empty job name", op)
 	}
@@ -292,14 +328,20 @@ func (s *Store) update(ctx context.Context, op, job string, apply func(cur store
 		var out outcome
 		body := func(tx *datastore.Transaction) error {
 			var e entity
-			err := tx.Get(key, &e)
+			var log store.RunLog
+			var err error
+			if withLog {
+				err = s.getWithLog(tx, key, job, &e, &log)
+			} else {
+				err = tx.Get(key, &e)
+			}
 			exists := err == nil
 			if err != nil && !errors.Is(err, datastore.ErrNoSuchEntity) {
 				out = outcome{err: err}
 				return err
 			}
 			e.lease.Job = job
-			next, err := apply(e.lease, exists)
+			next, err := apply(e.lease, exists, log)
 			if err != nil { // the rules refuse: roll back, report the record
 				out = outcome{lease: next, err: err}
 				return err
@@ -356,7 +398,8 @@ func (s *Store) update(ctx context.Context, op, job string, apply func(cur store
 
 // refused reports whether err is the rules' refusal.
 func refused(err error) bool {
-	return errors.Is(err, store.ErrTickTaken) || errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder)
+	return errors.Is(err, store.ErrTickTaken) || errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder) ||
+		errors.Is(err, store.ErrPaused) || errors.Is(err, store.ErrNoTick)
 }
 
 // wrap adds what was being done to err, and makes an error caused by the

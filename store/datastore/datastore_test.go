@@ -93,6 +93,17 @@ func TestConformanceNamedDatabase(t *testing.T) {
 	storetest.Run(t, func(*testing.T) store.Store { return s })
 }
 
+func TestHistoryConformance(t *testing.T) {
+	storetest.RunHistory(t, func(t *testing.T, limit int) store.History {
+		return newStore(t, dsstore.Config{Namespace: "history", HistoryLimit: limit})
+	})
+}
+
+func TestControlConformance(t *testing.T) {
+	s := newStore(t, dsstore.Config{Namespace: "control"})
+	storetest.RunControl(t, func(*testing.T) storetest.Backend { return s })
+}
+
 // rpcs runs fn and returns the RPCs it made, by method.
 func rpcs(t *testing.T, s *dsstore.Store, fn func()) map[string]int64 {
 	t.Helper()

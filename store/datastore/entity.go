@@ -19,6 +19,7 @@ const (
 	propTTLNanos = "TTLNanos"
 	propExpires  = "Expires"
 	propVersion  = "Version"
+	propPaused   = "Paused"
 )
 
 // ErrBadEntity is matched (errors.Is) by the error Get, Claim, Renew and
@@ -94,6 +95,13 @@ func (e *entity) Load(props []datastore.Property) error {
 			} else {
 				e.lease.Expires = v.UTC()
 			}
+		case propPaused:
+			v, ok := p.Value.(bool)
+			if !ok {
+				bad(p, "a boolean")
+				continue
+			}
+			e.lease.Paused = v
 		default:
 			e.extra = append(e.extra, p)
 		}
@@ -101,12 +109,12 @@ func (e *entity) Load(props []datastore.Property) error {
 	return first
 }
 
-// Save implements datastore.PropertyLoadSaver. Holder, Node, Tick and Expires
-// are indexed, for people querying the console; Term, TTLNanos and Version
-// are not.
+// Save implements datastore.PropertyLoadSaver. Holder, Node, Tick, Expires
+// and Paused are indexed, for people querying the console; Term, TTLNanos
+// and Version are not.
 func (e *entity) Save() ([]datastore.Property, error) {
 	l := e.lease
-	props := make([]datastore.Property, 0, 7+len(e.extra))
+	props := make([]datastore.Property, 0, 8+len(e.extra))
 	props = append(props,
 		datastore.Property{Name: propHolder, Value: l.Holder},
 		datastore.Property{Name: propNode, Value: l.Node},
@@ -115,6 +123,7 @@ func (e *entity) Save() ([]datastore.Property, error) {
 		datastore.Property{Name: propTTLNanos, Value: int64(l.TTL), NoIndex: true},
 		datastore.Property{Name: propExpires, Value: l.Expires},
 		datastore.Property{Name: propVersion, Value: l.Version, NoIndex: true},
+		datastore.Property{Name: propPaused, Value: l.Paused},
 	)
 	return append(props, e.extra...), nil
 }

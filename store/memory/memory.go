@@ -12,21 +12,40 @@ import (
 	"go-leader-election/store"
 )
 
-// Store is an in-process store.Store. The zero value is not usable; call New.
+// Store is an in-process store.Store, store.History and store.Control. The
+// zero value is not usable; call New.
 type Store struct {
 	mu      sync.Mutex
 	leases  map[string]store.Lease
 	members map[string]store.Member
+	runs    map[string]*runLog // history, by job (history.go)
+	limit   int                // runs kept per job
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithHistoryLimit keeps n runs per job (1 to store.MaxHistoryLimit; values
+// outside are clamped) instead of store.DefaultHistoryLimit.
+func WithHistoryLimit(n int) Option {
+	return func(s *Store) { s.limit = min(max(n, 1), store.MaxHistoryLimit) }
 }
 
 // New returns an empty store.
-func New() *Store {
-	return &Store{leases: make(map[string]store.Lease), members: make(map[string]store.Member)}
+func New(opts ...Option) *Store {
+	s := &Store{leases: make(map[string]store.Lease), members: make(map[string]store.Member),
+		runs: make(map[string]*runLog), limit: store.DefaultHistoryLimit}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 var (
 	_ store.Store   = (*Store)(nil)
 	_ store.Members = (*Store)(nil)
+	_ store.History = (*Store)(nil)
+	_ store.Control = (*Store)(nil)
 )
 
 // Get implements store.Store.

@@ -15,3 +15,11 @@ func TestConformance(t *testing.T) {
 func TestMembersConformance(t *testing.T) {
 	storetest.RunMembers(t, func(*testing.T) store.Members { return memory.New() })
 }
+
+func TestHistoryConformance(t *testing.T) {
+	storetest.RunHistory(t, func(_ *testing.T, limit int) store.History { return memory.New(memory.WithHistoryLimit(limit)) })
+}
+
+func TestControlConformance(t *testing.T) {
+	storetest.RunControl(t, func(*testing.T) storetest.Backend { return memory.New() })
+}
