@@ -133,8 +133,13 @@ func TestEveryBadValueStopsTheDaemonBeforeAnythingStarts(t *testing.T) {
 			if err == nil {
 				t.Fatalf("%s=%q: the daemon started", name, value)
 			}
-			if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), strconv.Quote(value)) &&
-				!strings.Contains(err.Error(), value) {
+			switch {
+			case name == "ADMIN_TOKEN": // a secret: named, never echoed
+				if !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), value) {
+					t.Errorf("%s: %q, want it to name the variable and not repeat the secret", name, err)
+				}
+			case !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), strconv.Quote(value)) &&
+				!strings.Contains(err.Error(), value):
 				t.Errorf("%s=%q: %q, want it to name the variable and the value", name, value, err)
 			}
 			if out.Len() != 0 || errs.Len() != 0 {
