@@ -298,7 +298,7 @@ func TestCrashWithBalanceIsTakenOverOnTime(t *testing.T) {
 				for _, n := range []string{"n0", "n1", "n2"} {
 					b.start(n, 4*time.Second)
 				}
-				time.Sleep(t0.Add(40*time.Second + at).Sub(time.Now()))
+				time.Sleep(time.Until(t0.Add(40*time.Second + at)))
 				rec, err := b.st.Get(t.Context(), "job0")
 				if err != nil {
 					t.Fatal(err)

@@ -80,7 +80,7 @@ func (s *Scheduler) lost(r *activeRun, cause error) error {
 
 func (s *Scheduler) execute(r *activeRun) {
 	defer close(r.ended)
-	err, stack := s.runJob(r.ctx)
+	stack, err := s.runJob(r.ctx)
 	if cause := context.Cause(r.ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		err = cause // why the run was cancelled says more than "context canceled"
 	}
@@ -119,13 +119,13 @@ func (s *Scheduler) execute(r *activeRun) {
 // runJob runs the job once, turning a panic into an error (with its stack)
 // so that one job's bug neither kills the process nor leaves the lease held
 // by a dead run.
-func (s *Scheduler) runJob(ctx context.Context) (err error, stack string) {
+func (s *Scheduler) runJob(ctx context.Context) (stack string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err, stack = fmt.Errorf("panic: %v", p), string(debug.Stack())
+			stack, err = string(debug.Stack()), fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return s.job.Run(ctx), ""
+	return "", s.job.Run(ctx)
 }
 
 // renewWhileRunning keeps the lease trusted until the job returns, writing

@@ -56,7 +56,7 @@ func TestCrashOfTheHolderCosts(t *testing.T) {
 					}
 					// Kill the leader in its second run.
 					second := c.rec.nextTick(t0, tc.spec, 2)
-					time.Sleep(second.Add(at).Sub(time.Now()))
+					time.Sleep(time.Until(second.Add(at)))
 					rec, err := c.store.Get(t.Context(), "job")
 					if err != nil {
 						t.Fatal(err)
@@ -186,7 +186,7 @@ func TestRunsWriteTheirLeaseAtMostOncePerSecond(t *testing.T) {
 				done := make(chan struct{})
 				go func() { defer close(done); s.Run(ctx) }()
 				first := sched.Next(time.Now())
-				time.Sleep(first.Add(tc.run + 100*time.Millisecond).Sub(time.Now()))
+				time.Sleep(time.Until(first.Add(tc.run + 100*time.Millisecond)))
 				cancel()
 				<-done
 				runs := rec.sorted()
