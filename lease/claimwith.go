@@ -19,22 +19,7 @@ import (
 // later Claim takes it as its own.
 func (l *Lease) ClaimWith(ctx context.Context, op string, tick time.Time, ttl time.Duration,
 	claim func(context.Context, store.ClaimRequest) (store.Lease, error)) (State, error) {
-	sent := l.clk.Now()
-	l.mu.Lock()
-	st := l.stateLocked(sent)
-	var lapsed int64
-	if st.Lapsed(sent) {
-		lapsed = st.Record.Version
-	}
-	l.mu.Unlock()
-	var rec store.Lease
-	err := l.call(ctx, op, func(ctx context.Context) (err error) {
-		rec, err = claim(ctx, store.ClaimRequest{
-			Job: l.cfg.Name, Holder: l.cfg.Holder, Node: l.cfg.Node,
-			Tick: tick, TTL: ttl, Now: sent, LapsedVersion: lapsed,
-		})
-		return err
-	})
+	rec, sent, err := l.sendClaim(ctx, op, tick, ttl, claim)
 	switch {
 	case err == nil:
 		l.wrote(rec, sent)

@@ -189,22 +189,7 @@ func (l *Lease) Read(ctx context.Context) (State, error) {
 // (store.ErrHeld) or a taken tick (store.ErrTickTaken); on a refusal the
 // returned state shows who holds it.
 func (l *Lease) Claim(ctx context.Context, tick time.Time, ttl time.Duration) (State, error) {
-	sent := l.clk.Now()
-	l.mu.Lock()
-	st := l.stateLocked(sent)
-	var lapsed int64
-	if st.Lapsed(sent) {
-		lapsed = st.Record.Version
-	}
-	l.mu.Unlock()
-	var rec store.Lease
-	err := l.call(ctx, "claim", func(ctx context.Context) (err error) {
-		rec, err = l.cfg.Store.Claim(ctx, store.ClaimRequest{
-			Job: l.cfg.Name, Holder: l.cfg.Holder, Node: l.cfg.Node,
-			Tick: tick, TTL: ttl, Now: sent, LapsedVersion: lapsed,
-		})
-		return err
-	})
+	rec, sent, err := l.sendClaim(ctx, "claim", tick, ttl, l.cfg.Store.Claim)
 	l.mu.Lock()
 	lost := l.lostClaim
 	if err == nil || store.IsRefusal(err) {
@@ -292,4 +277,26 @@ func (l *Lease) call(ctx context.Context, op string, f func(ctx context.Context)
 		l.cfg.OnCall(op, time.Since(start), err)
 	}
 	return err
+}
+
+// sendClaim makes one claim call through claim, naming the record's Version
+// as lapsed when this process has judged another holder's lease lapsed.
+func (l *Lease) sendClaim(ctx context.Context, op string, tick time.Time, ttl time.Duration,
+	claim func(context.Context, store.ClaimRequest) (store.Lease, error)) (rec store.Lease, sent time.Time, err error) {
+	sent = l.clk.Now()
+	l.mu.Lock()
+	st := l.stateLocked(sent)
+	var lapsed int64
+	if st.Lapsed(sent) {
+		lapsed = st.Record.Version
+	}
+	l.mu.Unlock()
+	err = l.call(ctx, op, func(ctx context.Context) (err error) {
+		rec, err = claim(ctx, store.ClaimRequest{
+			Job: l.cfg.Name, Holder: l.cfg.Holder, Node: l.cfg.Node,
+			Tick: tick, TTL: ttl, Now: sent, LapsedVersion: lapsed,
+		})
+		return err
+	})
+	return rec, sent, err
 }
