@@ -259,7 +259,8 @@ func TestActionStatuses(t *testing.T) {
 	if loc := rec.Header().Get("Location"); loc != "/jobs/go_preacher/runs" {
 		t.Errorf("POST run: Location %q", loc)
 	}
-	for action, want := range map[string]string{"pause": `"paused": true`, "resume": `"paused": false`} {
+	for _, a := range []struct{ action, want string }{{"pause", `"paused": true`}, {"resume", `"paused": false`}} {
+		action, want := a.action, a.want
 		rec := do(t, h, "POST", "/jobs/go_preacher/"+action, auth, nil)
 		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("POST %s: %d %s, want 200 with %s", action, rec.Code, rec.Body, want)
