@@ -3,6 +3,8 @@
 //
 //	go run ./cmd/scale                              # 10, 100, 1000 jobs × 30 s, 3 nodes
 //	go run ./cmd/scale -jobs 10,100 -duration 10s   # a quick check
+//	go run ./cmd/scale -jobs 1000 -balance=false    # without balance (as BALANCE=false)
+//	go run ./cmd/scale -jobs 1000 -churn            # a node joins, another leaves, 60 s
 //	go run ./cmd/scale -idle                        # an idle daemon, 60 s
 //
 // # Scale run (default)
@@ -16,13 +18,23 @@
 // Then, for each size N of -jobs, in increasing order, in this process: it
 // builds -nodes nodes, each with its own store/datastore Store on the emulator
 // (namespace "scale-N", a new one per size; nothing else is reset between
-// sizes) and its own identity ("node0", "node1", ...), and on each node one
-// schedulers.Scheduler per job (job_0000, job_0001, ...), every job
-// "@every <-every>" with schedulers.DefaultTiming() and the real clock, logging
-// through the daemon's own JSON logger (package logging) into a counter at
-// level info. A job's run records (job, tick) from jobs.TokenFrom and returns
-// at once. All schedulers run for -duration, then are cancelled and waited
-// for (they release their leases on the way out).
+// sizes) and its own identity ("node0", "node1", ...), and on each node a
+// schedulers.Group with one schedulers.Scheduler per job (job_0000,
+// job_0001, ...), every job "@every <-every>" with schedulers.DefaultTiming()
+// and the real clock, logging through the daemon's own JSON logger (package
+// logging) into a counter at level info. With -balance (the default) each
+// node's Group has a schedulers.Membership built as the daemon builds it
+// (period -member-period, default 2 s as MEMBER_PERIOD; clock offset from
+// the store's commit timestamps), so the jobs share themselves out;
+// -balance=false leaves it out (BALANCE=false). A job's run records (job,
+// tick, node) from jobs.TokenFrom and returns at once. All nodes run for
+// -duration, then are cancelled and waited for (they release their leases
+// on the way out).
+//
+// With -churn (default -duration 60 s) one more node, node<-nodes>, is built
+// likewise and joins at a third of the duration, and node0 leaves gracefully
+// (its Group's context is cancelled, as SIGTERM does in the daemon) at two
+// thirds; both happen inside the judged window.
 //
 // What is judged and measured, per size:
 //
@@ -40,7 +52,17 @@
 //     (getrusage(RUSAGE_SELF) user+sys of this process) and the emulator's
 //     CPU per 1,000 job-ticks (utime+stime of /proc/<child>/stat, 100 Hz) are
 //     taken over that window. The whole run's CPU (from starting the
-//     schedulers to the last one stopped) is reported too.
+//     schedulers to the last one stopped) is reported too. With balance the
+//     window also holds the membership's renewals and reads, the hand-overs
+//     of start-up and, with -churn, the join and the leave (its releases).
+//   - Balance: the jobs each node led at the end of the window (which node
+//     ran each job's last judged tick), against ceil(jobs / nodes running at
+//     the end); each Group.Members()'s Leads as the last node sees them; the
+//     jobs moved, the judged job-ticks run by another node than the same
+//     job's previous judged tick (with -churn also split by phase: before
+//     the join, between the join and the leave, after it), with the start
+//     lags of the moved job-ticks and of the others apart; and the
+//     "Handing over", "Member joined" and "Member left" events logged.
 //   - Memory: this process's RSS at the end of the window (VmRSS), its peak
 //     RSS (VmHWM: the maximum over the process's life so far, hence the sizes
 //     in increasing order), and the emulator child's VmRSS. Not getrusage's
@@ -107,6 +129,13 @@ type options struct {
 	idle       bool
 	idleStores []string
 	cpuProfile string
+	// balance builds each node's Group with a Membership; memberPeriod is
+	// its Period (the daemon's MEMBER_PERIOD).
+	balance      bool
+	memberPeriod time.Duration
+	// churn: a node joins a third of the way through each size's run and
+	// node0 leaves gracefully two thirds of the way through.
+	churn bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -122,6 +151,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.idle, "idle", false, "measure an idle daemon instead")
 	stores := fs.String("idle-stores", "memory,datastore", "with -idle: the stores to run the daemon on, in order (memory, datastore)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (scale run)")
+	fs.BoolVar(&o.balance, "balance", true, "share the jobs out among the nodes (a Membership per node, as BALANCE=true)")
+	fs.DurationVar(&o.memberPeriod, "member-period", 2*time.Second, "with -balance: the member records' renewal period (as MEMBER_PERIOD)")
+	fs.BoolVar(&o.churn, "churn", false, "a node joins at a third of each size's run and node0 leaves gracefully at two thirds (default -duration 60s)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -130,7 +162,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.idle && !set["duration"] {
+	if (o.idle || o.churn) && !set["duration"] {
 		o.duration = 60 * time.Second
 	}
 	for _, s := range strings.Split(*jobs, ",") {
@@ -158,6 +190,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-duration must be positive")
 	case o.every < 10*time.Millisecond || o.every%time.Millisecond != 0:
 		return o, errors.New("-every must be a whole number of milliseconds, at least 10ms")
+	case o.memberPeriod < 500*time.Millisecond || o.memberPeriod > time.Minute:
+		return o, errors.New("-member-period must be from 500ms to 1m (as MEMBER_PERIOD)")
+	case o.churn && o.idle:
+		return o, errors.New("-churn is for the scale run, not -idle")
+	case o.churn && o.duration < 12*time.Second:
+		return o, errors.New("-churn needs a -duration of at least 12s")
 	}
 	return o, nil
 }

@@ -45,6 +45,36 @@ func TestScaleRun(t *testing.T) {
 	}
 }
 
+// TestScaleChurn runs the churn mode small and fast: 2 nodes, a third
+// joins and node0 leaves; no tick runs twice and, at the end, no node leads
+// more than its share.
+func TestScaleChurn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 12 seconds")
+	}
+	var out, errs bytes.Buffer
+	args := []string{"-jobs", "6", "-duration", "12s", "-nodes", "2", "-churn", "-member-period", "500ms"}
+	if err := run(context.Background(), args, &out, &errs); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, errs.String())
+	}
+	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errs.String())
+	row := regexp.MustCompile(`(?m)^\| 6 \| 2 \| (\d+) \| (\d+) \| (\d+) \|`).FindStringSubmatch(out.String())
+	if row == nil {
+		t.Fatalf("no table row for 6 jobs × 2 nodes in the output")
+	}
+	if row[1] == "0" || row[2] != "0" {
+		t.Errorf("job-ticks judged %s, runs twice %s; want some, 0", row[1], row[2])
+	}
+	// The balance table: jobs, balance, nodes at the end, led per node, cap, within.
+	bal := regexp.MustCompile(`(?m)^\| 6 \| on \| 2 \| node0 0, node1 \d, node2 \d \| 3 \| (yes|no) \|.*node2 joined at 4 s; node0 left at 8 s`).FindStringSubmatch(out.String())
+	if bal == nil {
+		t.Fatalf("no balance row for 6 jobs with node2 joining and node0 leaving")
+	}
+	if bal[1] != "yes" {
+		t.Errorf("a node leads more than ceil(6/2) jobs at the end")
+	}
+}
+
 func TestProcCPU(t *testing.T) {
 	if _, err := procCPU("self"); err != nil {
 		t.Fatal(err)
@@ -64,7 +94,14 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || o.duration.Seconds() != 60 {
 		t.Errorf("-idle: duration %s, err %v; want 60s", o.duration, err)
 	}
-	for _, bad := range [][]string{{"-jobs", "100,10"}, {"-jobs", "x"}, {"-nodes", "0"}, {"-idle-stores", "redis"}} {
+	if o, err := parseFlags([]string{"-churn"}, &errs); err != nil || o.duration.Seconds() != 60 || !o.balance {
+		t.Errorf("-churn: duration %s, balance %v, err %v; want 60s, true", o.duration, o.balance, err)
+	}
+	if o, err := parseFlags([]string{"-balance=false"}, &errs); err != nil || o.balance || o.duration.Seconds() != 30 {
+		t.Errorf("-balance=false: balance %v, duration %s, err %v; want false, 30s", o.balance, o.duration, err)
+	}
+	for _, bad := range [][]string{{"-jobs", "100,10"}, {"-jobs", "x"}, {"-nodes", "0"}, {"-idle-stores", "redis"},
+		{"-churn", "-idle"}, {"-churn", "-duration", "5s"}, {"-member-period", "10ms"}} {
 		if _, err := parseFlags(bad, &errs); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

@@ -24,22 +24,27 @@ type runKey struct {
 	tick int64
 }
 
-// recorder counts the runs of every (job, tick), from the jobs themselves.
+// recorder counts the runs of every (job, tick), from the jobs themselves,
+// and remembers which node ran each first.
 type recorder struct {
 	mu      sync.Mutex
 	runs    map[runKey]int
+	runner  map[runKey]int // node index of the first run
 	noToken int
 }
 
-func newRecorder() *recorder { return &recorder{runs: map[runKey]int{}} }
+func newRecorder() *recorder { return &recorder{runs: map[runKey]int{}, runner: map[runKey]int{}} }
 
-// job returns job j's Run: record the run and return.
-func (r *recorder) job(j int) func(ctx context.Context) error {
+// job returns job j's Run on node n: record the run and return.
+func (r *recorder) job(j, n int) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		tok, ok := jobs.TokenFrom(ctx)
 		r.mu.Lock()
 		if ok {
-			r.runs[runKey{j, tok.Tick.UnixNano()}]++
+			k := runKey{j, tok.Tick.UnixNano()}
+			if r.runs[k]++; r.runs[k] == 1 {
+				r.runner[k] = n
+			}
 		} else {
 			r.noToken++
 		}
@@ -55,8 +60,18 @@ func (r *recorder) count(j int, t time.Time) int {
 	return r.runs[runKey{j, t.UnixNano()}]
 }
 
-// lagRec is one run start: the tick (Unix ns, inferred) and its lag.
+// ranBy is the node that first ran job j's tick t, and whether any did.
+func (r *recorder) ranBy(j int, t time.Time) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.runner[runKey{j, t.UnixNano()}]
+	return n, ok
+}
+
+// lagRec is one run start: the job (-1 if unknown), the tick (Unix ns,
+// inferred) and its lag.
 type lagRec struct {
+	job  int
 	tick int64
 	lag  time.Duration
 }
@@ -71,7 +86,8 @@ type callRec struct {
 
 // observer implements schedulers.Observer for all the nodes of one size.
 type observer struct {
-	every int64 // ns
+	every int64          // ns
+	index map[string]int // job name → index; read-only
 
 	mu        sync.Mutex
 	lags      []lagRec
@@ -83,17 +99,25 @@ type observer struct {
 
 var _ schedulers.Observer = (*observer)(nil)
 
-func newObserver(every time.Duration) *observer {
-	return &observer{every: int64(every), skipped: map[string]int64{}}
+func newObserver(every time.Duration, names []string) *observer {
+	o := &observer{every: int64(every), index: map[string]int{}, skipped: map[string]int64{}}
+	for i, n := range names {
+		o.index[n] = i
+	}
+	return o
 }
 
 // Started infers the tick from the lag: Started is called as the run starts,
 // so now-lag is the tick, up to the microseconds the call takes.
-func (o *observer) Started(_ string, lag time.Duration) {
+func (o *observer) Started(job string, lag time.Duration) {
 	n := time.Now().Add(-lag).UnixNano()
 	tick := (n + o.every/2) / o.every * o.every
+	j, ok := o.index[job]
+	if !ok {
+		j = -1
+	}
 	o.mu.Lock()
-	o.lags = append(o.lags, lagRec{tick, lag})
+	o.lags = append(o.lags, lagRec{j, tick, lag})
 	o.mu.Unlock()
 }
 
@@ -138,6 +162,24 @@ func (o *observer) lagsBetween(first, last time.Time) []time.Duration {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// lagsOf returns the lags of the runs in keys, sorted, and of the other
+// runs of ticks in [first, last], sorted.
+func (o *observer) lagsOf(keys map[runKey]bool, first, last time.Time) (in, out []time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, l := range o.lags {
+		switch {
+		case keys[runKey{l.job, l.tick}]:
+			in = append(in, l.lag)
+		case l.tick >= first.UnixNano() && l.tick <= last.UnixNano():
+			out = append(out, l.lag)
+		}
+	}
+	slices.Sort(in)
+	slices.Sort(out)
+	return in, out
 }
 
 // callsBetween returns, by operation, the sorted durations of the store
@@ -190,15 +232,28 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
-// logCounter is the nodes' log output: it counts the events, and the
-// messages of those at warn level and above.
+// counted are the info events logCounter counts by message: balance's.
+var counted = map[string]bool{"Handing over": true, "Member joined": true, "Member left": true}
+
+// logCounter is the nodes' log output: it counts the events, the messages
+// of those at warn level and above, and the counted messages.
 type logCounter struct {
-	total atomic.Int64
-	mu    sync.Mutex
-	warns map[string]int64
+	total  atomic.Int64
+	mu     sync.Mutex
+	warns  map[string]int64
+	events map[string]int64 // counted messages
 }
 
-func newLogCounter() *logCounter { return &logCounter{warns: map[string]int64{}} }
+func newLogCounter() *logCounter {
+	return &logCounter{warns: map[string]int64{}, events: map[string]int64{}}
+}
+
+// event is how many events with message msg (one of counted) were logged.
+func (c *logCounter) event(msg string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.events[msg]
+}
 
 func (c *logCounter) Write(p []byte) (int, error) {
 	return c.WriteLevel(zerolog.NoLevel, p)
@@ -207,17 +262,22 @@ func (c *logCounter) Write(p []byte) (int, error) {
 // WriteLevel implements zerolog.LevelWriter.
 func (c *logCounter) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 	c.total.Add(1)
-	if l >= zerolog.WarnLevel && l != zerolog.NoLevel {
-		msg := "?"
-		const field = `"message":"`
-		if i := bytes.Index(p, []byte(field)); i >= 0 {
-			rest := p[i+len(field):]
-			if j := bytes.IndexByte(rest, '"'); j >= 0 {
-				msg = string(rest[:j])
-			}
+	msg := []byte("?")
+	const field = `"message":"`
+	if i := bytes.Index(p, []byte(field)); i >= 0 {
+		rest := p[i+len(field):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			msg = rest[:j]
 		}
+	}
+	warn := l >= zerolog.WarnLevel && l != zerolog.NoLevel
+	if warn || counted[string(msg)] { // the conversion does not allocate
 		c.mu.Lock()
-		c.warns[msg]++
+		if warn {
+			c.warns[string(msg)]++
+		} else {
+			c.events[string(msg)]++
+		}
 		c.mu.Unlock()
 	}
 	return len(p), nil

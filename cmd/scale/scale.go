@@ -56,6 +56,38 @@ type result struct {
 	heapInuse   int64 // Go heap in use at the window's end
 	stackInuse  int64 // goroutine stacks at the window's end
 	goroutines  int
+
+	// Balance.
+	balance, churn  bool
+	nodeNames       []string
+	ledBy           []int // per node: jobs whose last judged tick it ran
+	members         int   // nodes running at the end
+	moved           int   // job-ticks run by another node than the job's previous judged tick
+	movedPhase      [3]int
+	lastMove        time.Duration         // from the start to the last tick moved
+	movesAt         map[time.Duration]int // jobs moved by tick, since the start (rounded to a second)
+	movedLags       []time.Duration       // start lags of the moved job-ticks, sorted
+	unmovedLags     []time.Duration       // of the other judged job-ticks, sorted
+	settled         [3]time.Duration      // by phase: from its start (run start, join, leave) to the last tick moved
+	handovers       int64                 // "Handing over" events, whole run
+	joined, left    int64                 // "Member joined" / "Member left" events, all nodes, whole run
+	seenBy          string
+	seen            []schedulers.MemberStatus // seenBy's Group.Members() at the window's end
+	joiner, leaver  string
+	joinAt, leaveAt time.Duration // since the start
+	leaveStop       time.Duration // from cancelling the leaver to its Group.Run returning
+}
+
+// limit is ceil(jobs/members), the most jobs balance lets a node lead.
+func (r result) limit() int { return (r.jobs + r.members - 1) / r.members }
+
+// maxLed is the most jobs one node led at the last judged tick.
+func (r result) maxLed() int {
+	m := 0
+	for _, c := range r.ledBy {
+		m = max(m, c)
+	}
+	return m
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -75,8 +107,15 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			_ = emu.stop()
 			return err
 		}
-		fmt.Fprintf(stderr, "scale: %d jobs: %d job-ticks judged, %d runs twice, %d missed, lag p99 %s\n",
-			n, r.jobTicks, r.runsTwice, r.missed, percentile(r.lags, 0.99))
+		fmt.Fprintf(stderr, "scale: %d jobs: %d job-ticks judged, %d runs twice, %d missed, lag p50 %s p99 %s; led per node %s (cap %d), %d jobs moved\n",
+			n, r.jobTicks, r.runsTwice, r.missed, percentile(r.lags, 0.5), percentile(r.lags, 0.99), r.ledText(), r.limit(), r.moved)
+		if len(r.movesAt) > 0 {
+			var at []string
+			for _, d := range slices.Sorted(maps.Keys(r.movesAt)) {
+				at = append(at, fmt.Sprintf("%s %d", d, r.movesAt[d]))
+			}
+			fmt.Fprintf(stderr, "scale: %d jobs: jobs moved by tick (time after the start): %s\n", n, strings.Join(at, ", "))
+		}
 		results = append(results, r)
 		if ctx.Err() != nil {
 			break
@@ -89,9 +128,20 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return ctx.Err()
 }
 
+// node is one node of a size's run.
+type node struct {
+	name   string
+	st     *datastore.Store
+	g      *schedulers.Group
+	cancel context.CancelFunc
+	done   chan struct{} // closed when g.Run has returned
+}
+
 // runSize runs n jobs on o.nodes nodes for o.duration and judges the runs.
+// With o.churn one more node joins at a third of the run and node0 leaves
+// at two thirds.
 func runSize(ctx context.Context, o options, emu *child, n int) (result, error) {
-	r := result{jobs: n, nodes: o.nodes, duration: o.duration, load1: load1()}
+	r := result{jobs: n, nodes: o.nodes, duration: o.duration, load1: load1(), balance: o.balance, churn: o.churn}
 	spec := "@every " + o.every.String()
 	sched, err := schedulers.ParseSchedule(spec)
 	if err != nil {
@@ -100,23 +150,25 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	every := schedulers.Every(o.every)
 	timing := schedulers.DefaultTiming()
 	rec := newRecorder()
-	obs := newObserver(o.every)
+	names := make([]string, n)
+	for j := range names {
+		names[j] = fmt.Sprintf("job_%04d", j)
+	}
+	obs := newObserver(o.every, names)
 	logs := newLogCounter()
 	base := logging.New(logs, "json", "info", "scale")
-
-	scheduled := make([]schedulers.Scheduled, n)
-	for j := range scheduled {
-		job := jobs.Job{Name: fmt.Sprintf("job_%04d", j), Schedule: spec, Run: rec.job(j)}
-		scheduled[j] = schedulers.Scheduled{Job: job, Spec: spec, Schedule: sched}
-	}
-	var stores []*datastore.Store
+	var nodes []*node
 	defer func() {
-		for _, st := range stores {
-			_ = st.Close()
+		for _, nd := range nodes {
+			_ = nd.st.Close()
 		}
 	}()
-	var groups []*schedulers.Group
-	for i := range o.nodes {
+	total := o.nodes
+	if o.churn {
+		total++
+	}
+	for i := range total {
+		nd := &node{name: fmt.Sprintf("node%d", i), done: make(chan struct{})}
 		st, err := datastore.New(ctx, datastore.Config{
 			Project: project, Namespace: fmt.Sprintf("scale-%d", n),
 			Timeout: timing.StoreTimeout, EmulatorHost: emu.host,
@@ -124,26 +176,47 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 		if err != nil {
 			return r, err
 		}
-		stores = append(stores, st)
+		nd.st = st
+		nodes = append(nodes, nd)
 		if err := st.Ping(ctx); err != nil { // connects, outside the measurement
 			return r, err
 		}
-		id := schedulers.NewIdentity(fmt.Sprintf("node%d", i))
-		g, err := schedulers.NewGroup(schedulers.GroupConfig{
+		scheduled := make([]schedulers.Scheduled, n)
+		for j := range scheduled {
+			job := jobs.Job{Name: names[j], Schedule: spec, Run: rec.job(j, i)}
+			scheduled[j] = schedulers.Scheduled{Job: job, Spec: spec, Schedule: sched}
+		}
+		id := schedulers.NewIdentity(nd.name)
+		var ms *schedulers.Membership
+		if o.balance {
+			// As the daemon builds it (run.go's newMembership).
+			ms, err = schedulers.NewMembership(schedulers.MembershipConfig{
+				Store: st, Identity: id, Jobs: names, Period: o.memberPeriod, Timeout: timing.StoreTimeout,
+				Clock: clock.Real{}, Started: time.Now(), Log: base,
+				ClockOffset: func() (time.Duration, bool) {
+					off, _, ok := st.ClockOffset()
+					return off, ok
+				},
+			})
+			if err != nil {
+				return r, err
+			}
+		}
+		nd.g, err = schedulers.NewGroup(schedulers.GroupConfig{
 			Jobs: scheduled, Store: st, Clock: clock.Real{}, Identity: id, Timing: timing, Log: base, Observer: obs,
+			Membership: ms,
 		})
 		if err != nil {
 			return r, err
 		}
-		groups = append(groups, g)
 	}
 
 	take := func() sample {
 		s := sample{at: time.Now(), cpu: selfCPU(), logs: logs.total.Load(), byMethod: map[string]int64{}}
 		s.emuCPU, _ = procCPU(emu.pid)
-		for _, st := range stores {
-			s.rpc += st.Calls().Total()
-			for m, c := range st.Calls().Snapshot() {
+		for _, nd := range nodes {
+			s.rpc += nd.st.Calls().Total()
+			for m, c := range nd.st.Calls().Snapshot() {
 				s.byMethod[m] += c
 			}
 		}
@@ -153,10 +226,18 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	startNode := func(nd *node) {
+		nctx, ncancel := context.WithCancel(runCtx)
+		nd.cancel = ncancel
+		wg.Go(func() {
+			defer close(nd.done)
+			nd.g.Run(nctx)
+		})
+	}
 	r.whole[0] = take()
 	start := time.Now()
-	for _, g := range groups {
-		wg.Go(func() { g.Run(runCtx) })
+	for _, nd := range nodes[:o.nodes] {
+		startNode(nd)
 	}
 	end := start.Add(o.duration)
 	first := every.Next(start.Add(2*time.Second - 1)) // the first tick >= start+2s
@@ -166,18 +247,53 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	}
 	r.jobTicks = r.ticks * n
 	half := o.every / 2
-	if r.ticks > 0 {
-		sleepUntil(runCtx, first.Add(-half))
-		r.window[0] = take()
-		sleepUntil(runCtx, last.Add(half))
-		r.window[1] = take()
-		r.rssEnd = procStatusOrZero("self")["VmRSS"]
-		r.emuRSS = procStatusOrZero(emu.pid)["VmRSS"]
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		r.heapInuse, r.stackInuse, r.goroutines = int64(ms.HeapInuse), int64(ms.StackInuse), runtime.NumGoroutine()
+
+	// The run's events, in time order.
+	type event struct {
+		at time.Time
+		do func()
 	}
-	sleepUntil(runCtx, end)
+	var events []event
+	if r.ticks > 0 {
+		events = append(events,
+			event{first.Add(-half), func() { r.window[0] = take() }},
+			event{last.Add(half), func() {
+				r.window[1] = take()
+				r.rssEnd = procStatusOrZero("self")["VmRSS"]
+				r.emuRSS = procStatusOrZero(emu.pid)["VmRSS"]
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				r.heapInuse, r.stackInuse, r.goroutines = int64(ms.HeapInuse), int64(ms.StackInuse), runtime.NumGoroutine()
+				if o.balance {
+					r.seenBy, r.seen = nodes[len(nodes)-1].name, nodes[len(nodes)-1].g.Members()
+				}
+			}})
+	}
+	var joinAt, leaveAt time.Time
+	if o.churn {
+		joinAt, leaveAt = start.Add(o.duration/3), start.Add(2*o.duration/3)
+		r.joinAt, r.leaveAt = joinAt.Sub(start), leaveAt.Sub(start)
+		joiner, leaver := nodes[o.nodes], nodes[0]
+		r.joiner, r.leaver = joiner.name, leaver.name
+		events = append(events,
+			event{joinAt, func() { startNode(joiner) }},
+			event{leaveAt, func() {
+				leaver.cancel()
+				wg.Go(func() {
+					<-leaver.done
+					r.leaveStop = time.Since(leaveAt) // written before wg.Wait returns
+				})
+			}})
+	}
+	events = append(events, event{end, func() {}})
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		sleepUntil(runCtx, ev.at)
+		if runCtx.Err() != nil {
+			break
+		}
+		ev.do()
+	}
 	stopAt := time.Now()
 	cancel()
 	wg.Wait()
@@ -186,16 +302,54 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	r.peakRSS = procStatusOrZero("self")["VmHWM"]
 
 	// Judge.
+	r.movesAt = map[time.Duration]int{}
+	movedRuns := map[runKey]bool{}
 	for j := range n {
+		prev := -1 // the node that ran the job's latest tick so far
 		for k := range r.ticks {
-			switch c := rec.count(j, first.Add(time.Duration(k)*o.every)); {
+			t := first.Add(time.Duration(k) * o.every)
+			switch c := rec.count(j, t); {
 			case c == 0:
 				r.missed++
 			case c > 1:
 				r.runsTwice++
 			}
+			by, ok := rec.ranBy(j, t)
+			if !ok {
+				continue
+			}
+			if prev >= 0 && by != prev {
+				r.moved++
+				ph, from := 0, start
+				switch {
+				case !o.churn || t.Before(joinAt):
+				case t.Before(leaveAt):
+					ph, from = 1, joinAt
+				default:
+					ph, from = 2, leaveAt
+				}
+				r.movedPhase[ph]++
+				r.settled[ph] = max(r.settled[ph], t.Sub(from))
+				r.lastMove = max(r.lastMove, t.Sub(start))
+				r.movesAt[t.Sub(start).Round(time.Second)]++
+				movedRuns[runKey{j, t.UnixNano()}] = true
+			}
+			prev = by
 		}
 	}
+	r.nodeNames = make([]string, len(nodes))
+	r.ledBy = make([]int, len(nodes))
+	for i, nd := range nodes {
+		r.nodeNames[i] = nd.name
+	}
+	if r.ticks > 0 {
+		for j := range n {
+			if by, ok := rec.ranBy(j, last); ok {
+				r.ledBy[by]++
+			}
+		}
+	}
+	r.members = o.nodes // at the end: with churn, one joined and one left
 	rec.mu.Lock()
 	for _, c := range rec.runs {
 		r.runs += c
@@ -204,6 +358,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	rec.mu.Unlock()
 	if r.ticks > 0 {
 		r.lags = obs.lagsBetween(first, last)
+		r.movedLags, r.unmovedLags = obs.lagsOf(movedRuns, first, last)
 		r.calls, r.callsFailed = obs.callsBetween(r.window[0].at, r.window[1].at)
 	}
 	r.failedRun = obs.failedCalls()
@@ -212,6 +367,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	r.leaseLost, r.jobErrors = obs.leaseLost, obs.failed
 	obs.mu.Unlock()
 	r.warnings = logs.warnings()
+	r.handovers, r.joined, r.left = logs.event("Handing over"), logs.event("Member joined"), logs.event("Member left")
 	return r, nil
 }
 
@@ -244,7 +400,15 @@ func perJobTicks(v float64, jobTicks int, scale float64, format string) string {
 }
 
 func printScale(w io.Writer, o options, results []result) {
-	fmt.Fprintf(w, "### Scale run: %d node(s), jobs @every %s, %s per size\n\n", o.nodes, o.every, o.duration)
+	bal := "balance off"
+	if o.balance {
+		bal = "balance on (member period " + o.memberPeriod.String() + ")"
+	}
+	churn := ""
+	if o.churn {
+		churn = fmt.Sprintf("; churn: node%d joins at %s, node0 leaves at %s", o.nodes, o.duration/3, 2*o.duration/3)
+	}
+	fmt.Fprintf(w, "### Scale run: %d node(s), jobs @every %s, %s per size, %s%s\n\n", o.nodes, o.every, o.duration, bal, churn)
 	fmt.Fprintf(w, "Machine: %s.\n\n", machine())
 	fmt.Fprintln(w, "| jobs | nodes | job-ticks judged | runs twice | missed ticks | start lag p50 (ms) | p99 (ms) | max (ms) | store RPCs / job-tick ¹ | node CPU s / 1,000 job-ticks ¹ | node peak RSS (MiB) ² | emulator CPU s / 1,000 job-ticks ¹ | emulator CPU s, whole run ³ |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -292,5 +456,64 @@ func printScale(w io.Writer, o options, results []result) {
 			mib(r.rssEnd), mib(r.heapInuse), mib(r.stackInuse), r.goroutines, mib(r.emuRSS), r.stop.Seconds(), r.runs, skips,
 			r.callsFailed, r.failedRun, r.warnings)
 	}
+	fmt.Fprintln(w)
+	printBalance(w, results)
+}
+
+// ledText is the jobs each node led at the last judged tick, "node0 334,
+// node1 333, ...", the nodes that ran none included.
+func (r result) ledText() string {
+	var parts []string
+	for i, name := range r.nodeNames {
+		parts = append(parts, fmt.Sprintf("%s %d", name, r.ledBy[i]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// lagText is "p50 / p99 / max" of sorted in ms, or "—".
+func lagText(sorted []time.Duration) string {
+	if len(sorted) == 0 {
+		return "—"
+	}
+	return ms(percentile(sorted, 0.5)) + " / " + ms(percentile(sorted, 0.99)) + " / " + ms(percentile(sorted, 1))
+}
+
+func printBalance(w io.Writer, results []result) {
+	fmt.Fprintln(w, "Balance:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| jobs | balance | nodes at the end | jobs led per node ⁴ | ceil(jobs / nodes) | most led ≤ it | leads as the last node's Group.Members() sees them ⁵ | jobs moved ⁶ | start lag of the moved job-ticks p50 / p99 / max (ms) ⁶ | of the others p50 / p99 / max (ms) | last move, s after the start ⁶ | moved: start / after join / after leave ⁶ | last move, s after the start / join / leave ⁶ | \"Handing over\" events | member joined / left events | churn |")
+	fmt.Fprintln(w, "|---:|---|---:|---|---:|---|---|---:|---:|---:|---:|---|---|---:|---|---|")
+	for _, r := range results {
+		bal, ok := "off", "no"
+		if r.balance {
+			bal = "on"
+		}
+		if r.maxLed() <= r.limit() {
+			ok = "yes"
+		}
+		seen := "—"
+		if r.balance {
+			var parts []string
+			for _, m := range r.seen {
+				parts = append(parts, fmt.Sprintf("%s %d", m.Node, len(m.Leads)))
+			}
+			seen = r.seenBy + ": " + strings.Join(parts, ", ")
+		}
+		phases, settled, churn := "—", "—", "—"
+		if r.churn {
+			phases = fmt.Sprintf("%d / %d / %d", r.movedPhase[0], r.movedPhase[1], r.movedPhase[2])
+			settled = fmt.Sprintf("%.0f / %.0f / %.0f", r.settled[0].Seconds(), r.settled[1].Seconds(), r.settled[2].Seconds())
+			churn = fmt.Sprintf("%s joined at %.0f s; %s left at %.0f s (its Group.Run returned %s ms later)",
+				r.joiner, r.joinAt.Seconds(), r.leaver, r.leaveAt.Seconds(), ms(r.leaveStop))
+		}
+		fmt.Fprintf(w, "| %d | %s | %d | %s | %d | %s | %s | %d | %s | %s | %.0f | %s | %s | %d | %d / %d | %s |\n",
+			r.jobs, bal, r.members, r.ledText(), r.limit(), ok, seen, r.moved,
+			lagText(r.movedLags), lagText(r.unmovedLags), r.lastMove.Seconds(), phases, settled,
+			r.handovers, r.joined, r.left, churn)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "⁴ By the runs themselves: which node ran each job's last judged tick.")
+	fmt.Fprintln(w, "⁵ `Leads` of each member, as that node last saw the jobs' leases, at the end of the measurement window.")
+	fmt.Fprintln(w, "⁶ Job-ticks of the judged window run by another node than the job's previous judged tick (its first judged tick is not counted); the last move is the latest such tick, in seconds after the start of the run. The start lags are those of the first table, split between the moved job-ticks and the others. With -churn, by the phase the tick falls in: before the join, between the join and the leave, after the leave. Lost ticks and runs twice over the same window are the first table's \"missed ticks\" and \"runs twice\".")
 	fmt.Fprintln(w)
 }
