@@ -25,8 +25,7 @@ import (
 	"go-leader-election/schedulers"
 	"go-leader-election/server"
 	"go-leader-election/store"
-	"go-leader-election/store/datastore"
-	"go-leader-election/store/memory"
+	_ "go-leader-election/store/backends" // every STORE backend
 )
 
 // run is the whole daemon. args are the command line (args[0] the program);
@@ -77,12 +76,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn().Str("offset", cfg.ClockOffset.String()).Msg("CLOCK_OFFSET shifts this node's clock: a test setting")
 	}
 
-	st, err := openStore(ctx, cfg)
+	st, err := cfg.Backend.Open(ctx, store.OpenOptions{Timeout: cfg.Timing.StoreTimeout, HistoryLimit: max(cfg.HistoryLimit, 1)})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	where := storeAddress(cfg)
+	where := cfg.Backend.Address()
 	ev := log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", id.Holder)
 	if where != "" {
 		ev = ev.Str("address", where)
@@ -91,9 +90,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var group *schedulers.Group
 	m := metrics.New(func() []schedulers.Status { return group.Statuses() })
-	if ds, ok := st.(*datastore.Store); ok {
+	if calls, ok := st.(store.CallObserver); ok {
 		m.UseRPCCounter()
-		ds.Calls().SetObserver(m.ObserveRPC)
+		calls.ObserveCalls(m.ObserveRPC)
 	}
 	var scheduled []schedulers.Scheduled
 	for _, j := range jobs.Registry(withOut(cfg.Jobs, out)) {
@@ -108,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	gcfg := schedulers.GroupConfig{
 		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
 		// Health logs store outages, once each, naming the address tried.
-		Health:     &store.Health{Log: &log, Store: storeName(cfg)},
+		Health:     &store.Health{Log: &log, Store: cfg.Backend.Describe()},
 		Membership: membership,
 	}
 	gcfg.History, gcfg.Control = historyAndControl(st, cfg)
@@ -140,7 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 					err = health.Err()
 				}
 				if err != nil {
-					return fmt.Errorf("%s: %w", storeName(cfg), err)
+					return fmt.Errorf("%s: %w", cfg.Backend.Describe(), err)
 				}
 				return nil
 			},
@@ -180,27 +179,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// storeAddress is the address the store dials, "" for the embedded store.
-func storeAddress(cfg config.Config) string {
-	if cfg.Store == config.StoreMemory {
-		return ""
-	}
-	return cfg.Datastore.Address()
-}
-
-// storeName names the store and what it dials, for logs and readiness:
-// "datastore at localhost:8081 (DATASTORE_EMULATOR_HOST)".
-func storeName(cfg config.Config) string {
-	switch {
-	case cfg.Store == config.StoreMemory:
-		return "memory store"
-	case cfg.Datastore.EmulatorHost != "":
-		return "datastore at " + cfg.Datastore.EmulatorHost + " (DATASTORE_EMULATOR_HOST)"
-	default:
-		return "datastore at " + cfg.Datastore.Address() + " (project " + cfg.Datastore.Project + ")"
-	}
-}
-
 func withOut(s jobs.Settings, out io.Writer) jobs.Settings {
 	s.Out = out
 	return s
@@ -225,29 +203,10 @@ func historyAndControl(st store.Store, cfg config.Config) (store.History, store.
 	return h, c
 }
 
-// openStore builds the configured lease store.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	if cfg.Store == config.StoreMemory {
-		return memory.New(memory.WithHistoryLimit(max(cfg.HistoryLimit, 1))), nil
-	}
-	d := cfg.Datastore
-	// The emulator host is passed explicitly rather than left to the client
-	// library's own reading of the process environment, so run sees only
-	// getenv.
-	st, err := datastore.New(ctx, datastore.Config{
-		Project: d.Project, Database: d.Database, Namespace: d.Namespace, Kind: d.Kind,
-		Timeout: cfg.Timing.StoreTimeout, EmulatorHost: d.EmulatorHost, HistoryLimit: max(cfg.HistoryLimit, 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("STORE=datastore: %w", err)
-	}
-	return st, nil
-}
-
 // newMembership returns the membership that shares the jobs out (BALANCE),
 // or nil when balance is off or the store keeps no member records. Its
 // clock offset is this node's clock (CLOCK_OFFSET included) minus the
-// store's, from the Datastore store's commit timestamps.
+// store's, as the store estimates it (Datastore: from commit timestamps).
 func newMembership(cfg config.Config, st store.Store, id schedulers.Identity, clk clock.Clock,
 	scheduled []schedulers.Scheduled, log zerolog.Logger) (*schedulers.Membership, error) {
 	ms, ok := st.(store.Members)
@@ -259,9 +218,9 @@ func newMembership(cfg config.Config, st store.Store, id schedulers.Identity, cl
 		names[i] = s.Job.Name
 	}
 	offset := func() (time.Duration, bool) { return cfg.ClockOffset, true } // the embedded store runs on this clock
-	if ds, ok := st.(*datastore.Store); ok {
+	if clock, ok := st.(store.ClockReader); ok {
 		offset = func() (time.Duration, bool) {
-			off, _, ok := ds.ClockOffset()
+			off, _, ok := clock.ClockOffset()
 			return off + cfg.ClockOffset, ok
 		}
 	}

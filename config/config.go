@@ -16,12 +16,6 @@ import (
 	"go-leader-election/store"
 )
 
-// Stores the daemon can use (STORE).
-const (
-	StoreMemory    = "memory"
-	StoreDatastore = "datastore"
-)
-
 // Config is the validated configuration. Load fills every field.
 type Config struct {
 	// Port is the HTTP port (APP_PORT). Default 3000; 0 picks a free port,
@@ -44,14 +38,16 @@ type Config struct {
 	// stays far below Datastore's 1,500-byte indexed-string limit.
 	NodeName string
 
-	// Store is the lease store, StoreMemory or StoreDatastore (STORE).
-	// Default memory, or datastore when DATASTORE_EMULATOR_HOST or
-	// DATASTORE_PROJECT_ID is set. StoreReason says which rule chose it
+	// Store is the lease store's backend (STORE): a name registered with
+	// store.Register (package store/backends lists them: memory, the
+	// default, and datastore, implied when DATASTORE_EMULATOR_HOST or
+	// DATASTORE_PROJECT_ID is set). StoreReason says which rule chose it
 	// ("STORE is set", "DATASTORE_EMULATOR_HOST is set", ...).
 	Store       string
 	StoreReason string
-	// Datastore configures STORE=datastore.
-	Datastore Datastore
+	// Backend is the chosen backend's validated settings: what it opens,
+	// and how to name it in logs. The backend reads its own variables.
+	Backend store.Settings
 
 	// Timing tunes the lease protocol; see schedulers.Timing for meanings
 	// and invariants. Variables: LEASE_DURATION, RENEW_DEADLINE,
@@ -98,48 +94,6 @@ type Config struct {
 // MinAdminToken is the shortest ADMIN_TOKEN accepted: a token is a secret,
 // not a password to type.
 const MinAdminToken = 16
-
-// Datastore configures the Google Cloud Datastore store. Every field is
-// checked against what Datastore accepts, whatever the store, so that a
-// value Datastore would refuse stops the daemon at start rather than
-// failing every store call later.
-type Datastore struct {
-	// Project is DATASTORE_PROJECT_ID, else GOOGLE_CLOUD_PROJECT. Required
-	// for STORE=datastore. Invariant: empty, or a project ID: lowercase
-	// letters, digits, '-', '.' and ':', starting with a letter, at most
-	// 100 characters.
-	Project string
-	// Database is a named database (DATASTORE_DATABASE); "" is the default.
-	// Invariant: "", "(default)", or a database ID: 4 to 63 lowercase
-	// letters, digits and hyphens, starting with a letter, ending with a
-	// letter or digit, not UUID-like.
-	Database string
-	// Namespace keeps one environment's leases apart (DATASTORE_NAMESPACE).
-	// Default "", the default namespace. Invariant: at most 100 letters,
-	// digits, '.', '-' and '_', not __reserved__.
-	Namespace string
-	// Kind is the lease entity kind (DATASTORE_KIND). Default "Lease".
-	// Invariant: valid UTF-8 without control characters, at most 1,500
-	// bytes, not __reserved__.
-	Kind string
-	// EmulatorHost is DATASTORE_EMULATOR_HOST: the host:port of an emulator
-	// (no credentials are used), or "" for Google Cloud. Invariant: "" or
-	// host:port with a host and a port from 1 to 65535, without a scheme.
-	EmulatorHost string
-}
-
-// ProductionAddress is the address the Datastore client dials without an
-// emulator.
-const ProductionAddress = "datastore.googleapis.com:443"
-
-// Address is the address the Datastore store dials, for logs and errors:
-// EmulatorHost, or ProductionAddress.
-func (d Datastore) Address() string {
-	if d.EmulatorHost != "" {
-		return d.EmulatorHost
-	}
-	return ProductionAddress
-}
 
 // Schedule is a job's schedule, as written and parsed.
 type Schedule struct {
@@ -189,18 +143,8 @@ func Load(getenv func(string) string, environ ...string) (Config, error) {
 		PreacherTimes: p.int("PREACHER_TIMES", 5, 0, 1<<31-1),
 		PreacherPause: p.duration("PREACHER_PAUSE", time.Second, false),
 	}
-	projectVar := "DATASTORE_PROJECT_ID"
-	if getenv(projectVar) == "" {
-		projectVar = "GOOGLE_CLOUD_PROJECT"
-	}
-	c.Datastore = Datastore{
-		Project:      p.project(projectVar),
-		Database:     p.database("DATASTORE_DATABASE"),
-		Namespace:    p.namespace("DATASTORE_NAMESPACE"),
-		Kind:         firstSet(p.kind("DATASTORE_KIND"), "Lease"),
-		EmulatorHost: p.hostPort("DATASTORE_EMULATOR_HOST"),
-	}
-	c.Store, c.StoreReason = p.store()
+	backend, reason := p.store()
+	c.Store, c.StoreReason = backend.Name, reason
 	c.HistoryLimit = p.int("HISTORY_LIMIT", store.DefaultHistoryLimit, 0, store.MaxHistoryLimit)
 	c.AdminToken = p.token("ADMIN_TOKEN")
 	if p.err != nil {
@@ -209,14 +153,18 @@ func Load(getenv func(string) string, environ ...string) (Config, error) {
 	if err := c.Timing.Validate(); err != nil {
 		return Config{}, errors.New(timingVars.Replace(err.Error()))
 	}
-	if c.Store == StoreDatastore && c.Datastore.Project == "" {
-		if c.StoreReason == storeSet {
-			return Config{}, errors.New("STORE=datastore needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)")
+	for _, b := range store.Backends() {
+		if b.Name != backend.Name && b.Check != nil {
+			if err := b.Check(getenv); err != nil {
+				return Config{}, err
+			}
 		}
-		// The user never set STORE: say what chose the Datastore store.
-		return Config{}, fmt.Errorf("%s, so STORE=datastore, which needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT); "+
-			"any id works with an emulator, e.g. DATASTORE_PROJECT_ID=demo (or set STORE=memory)", c.StoreReason)
 	}
+	settings, err := backend.Configure(getenv, c.StoreReason)
+	if err != nil {
+		return Config{}, err
+	}
+	c.Backend = settings
 	registry := jobs.Registry(c.Jobs)
 	names := make([]string, len(registry))
 	for i, j := range registry {
@@ -353,16 +301,24 @@ func (p *parser) token(name string) string {
 	return v
 }
 
-func (p *parser) store() (store, reason string) {
+// store chooses the backend: the one STORE names, else the one the
+// environment implies, else the default.
+func (p *parser) store() (store.Backend, string) {
+	var names []string
+	for _, b := range store.Backends() {
+		names = append(names, b.Name)
+	}
 	if v := strings.TrimSpace(p.getenv("STORE")); v != "" {
-		return p.oneOf("STORE", StoreMemory, StoreMemory, StoreDatastore), storeSet
-	}
-	for _, name := range []string{"DATASTORE_EMULATOR_HOST", "DATASTORE_PROJECT_ID"} {
-		if p.getenv(name) != "" {
-			return StoreDatastore, name + " is set"
+		if b, ok := store.Lookup(strings.ToLower(v)); ok {
+			return b, storeSet
 		}
+		p.fail("STORE", v, "want one of "+strings.Join(names, ", "))
 	}
-	return StoreMemory, "the default: embedded, for a single replica"
+	b, why, ok := store.Choose(p.getenv)
+	if !ok {
+		p.fail("STORE", "", "no store backend is registered (import go-leader-election/store/backends)")
+	}
+	return b, why
 }
 
 func firstSet(vs ...string) string {

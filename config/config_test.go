@@ -1,9 +1,15 @@
 package config
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"go-leader-election/store"
+	"go-leader-election/store/datastore"
+	_ "go-leader-election/store/memory"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -13,7 +19,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 3000 || c.LogFormat != "json" || c.Store != StoreMemory || c.Jobs.PreacherTimes != 5 ||
+	if c.Port != 3000 || c.LogFormat != "json" || c.Store != "memory" || c.Jobs.PreacherTimes != 5 ||
 		c.Jobs.PreacherPause != time.Second || c.Timing.ShutdownTimeout != 25*time.Second ||
 		!c.Balance || c.MemberPeriod != 2*time.Second {
 		t.Fatalf("defaults: %+v", c)
@@ -41,8 +47,8 @@ func TestOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != 0 || c.LogFormat != "console" || c.Schedules["go_preacher"].Spec != "@every 1s" ||
-		c.ClockOffset != -700*time.Millisecond || c.Store != StoreDatastore ||
-		c.StoreReason != "DATASTORE_EMULATOR_HOST is set" || c.Datastore.Kind != "Lease" {
+		c.ClockOffset != -700*time.Millisecond || c.Store != "datastore" ||
+		c.StoreReason != "DATASTORE_EMULATOR_HOST is set" || c.Backend.(*datastore.Settings).Kind != "Lease" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 }
@@ -109,8 +115,8 @@ func TestNamesDatastoreAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Datastore.EmulatorHost != "[::1]:8081" || c.Datastore.Address() != "[::1]:8081" {
-		t.Errorf("emulator host %q, address %q, want [::1]:8081", c.Datastore.EmulatorHost, c.Datastore.Address())
+	if d := c.Backend.(*datastore.Settings); d.EmulatorHost != "[::1]:8081" || d.Address() != "[::1]:8081" {
+		t.Errorf("emulator host %q, address %q, want [::1]:8081", d.EmulatorHost, d.Address())
 	}
 	for _, node := range []string{strings.Repeat("a", MaxNodeName), "confident_meitner", "alpha.example.com", "N1"} {
 		if _, err := Load(env(map[string]string{"NODE_NAME": node})); err != nil {
@@ -122,8 +128,11 @@ func TestNamesDatastoreAccepts(t *testing.T) {
 			t.Errorf("DATASTORE_DATABASE=%s: %v", db, err)
 		}
 	}
-	if c, _ := Load(env(nil)); c.Datastore.Address() != ProductionAddress {
-		t.Errorf("address without an emulator: %q, want %s", c.Datastore.Address(), ProductionAddress)
+	if c, _ := Load(env(map[string]string{"DATASTORE_PROJECT_ID": "p"})); c.Backend.Address() != datastore.ProductionAddress {
+		t.Errorf("address without an emulator: %q, want %s", c.Backend.Address(), datastore.ProductionAddress)
+	}
+	if c, _ := Load(env(nil)); c.Backend.Address() != "" || c.Backend.Describe() != "memory store" {
+		t.Errorf("the embedded store: address %q, %q", c.Backend.Address(), c.Backend.Describe())
 	}
 }
 
@@ -228,5 +237,47 @@ func TestHistoryLimitAndAdminToken(t *testing.T) {
 		if v := tc.env["ADMIN_TOKEN"]; v != "" && strings.Contains(err.Error(), strings.TrimSpace(v)) {
 			t.Errorf("the error %q repeats the secret", err)
 		}
+	}
+}
+
+// fakeSettings is a backend this test registers, as a new backend package
+// would: config needs no edit to offer it.
+type fakeSettings struct{ url string }
+
+func (fakeSettings) Open(context.Context, store.OpenOptions) (store.Store, error) { return nil, nil }
+func (f fakeSettings) Describe() string                                           { return "fake at " + f.url }
+func (f fakeSettings) Address() string                                            { return f.url }
+
+func registerFake() {
+	store.Register(store.Backend{
+		Name: "faketest",
+		Implied: func(getenv func(string) string) string {
+			if getenv("FAKETEST_URL") != "" {
+				return "FAKETEST_URL is set"
+			}
+			return ""
+		},
+		Configure: func(getenv func(string) string, _ string) (store.Settings, error) {
+			if u := getenv("FAKETEST_URL"); u != "" && !strings.HasPrefix(u, "fake://") {
+				return nil, fmt.Errorf("FAKETEST_URL: bad value %q: want fake://...", u)
+			}
+			return fakeSettings{getenv("FAKETEST_URL")}, nil
+		},
+	})
+}
+
+func TestABackendRegistersItself(t *testing.T) {
+	if _, done := store.Lookup("faketest"); !done { // once per process, as from an init
+		registerFake()
+	}
+	c, err := Load(env(map[string]string{"FAKETEST_URL": "fake://x"}))
+	if err != nil || c.Store != "faketest" || c.StoreReason != "FAKETEST_URL is set" || c.Backend.Describe() != "fake at fake://x" {
+		t.Fatalf("an implied backend: %+v, %v", c, err)
+	}
+	if _, err := Load(env(map[string]string{"STORE": "faketest", "FAKETEST_URL": "http://x"})); err == nil || !strings.Contains(err.Error(), "FAKETEST_URL") {
+		t.Fatalf("a bad backend setting: %v, want an error naming FAKETEST_URL", err)
+	}
+	if _, err := Load(env(map[string]string{"STORE": "nosuch"})); err == nil || !strings.Contains(err.Error(), "faketest") {
+		t.Fatalf("STORE=nosuch: %v, want an error listing the backends", err)
 	}
 }

@@ -2,10 +2,8 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,12 +14,7 @@ import (
 const MaxNodeName = 253
 
 var (
-	nodeNameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	projectRE   = regexp.MustCompile(`^[a-z][a-z0-9.:-]{0,99}$`)
-	databaseRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{2,61}[a-z0-9]$`)
-	uuidLikeRE  = regexp.MustCompile(`^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`)
-	namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
-	reservedRE  = regexp.MustCompile(`^__.*__$`)
+	nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 )
 
 // text reads a free-form value: anything printable.
@@ -38,66 +31,6 @@ func (p *parser) nodeName(name string) string {
 	v := strings.TrimSpace(p.getenv(name))
 	if v != "" && (len(v) > MaxNodeName || !nodeNameRE.MatchString(v)) {
 		p.fail(name, v, fmt.Sprintf("want 1 to %d letters, digits, '.', '-' or '_' (a Kubernetes pod name always fits)", MaxNodeName))
-		return ""
-	}
-	return v
-}
-
-func (p *parser) project(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if v != "" && !projectRE.MatchString(v) {
-		p.fail(name, v, "want a Google Cloud project ID: lowercase letters, digits and hyphens, starting with a letter (my-project)")
-		return ""
-	}
-	return v
-}
-
-func (p *parser) database(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if v != "" && v != "(default)" && (!databaseRE.MatchString(v) || uuidLikeRE.MatchString(v)) {
-		p.fail(name, v, "want a database ID: 4 to 63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit")
-		return ""
-	}
-	return v
-}
-
-func (p *parser) namespace(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if !namespaceRE.MatchString(v) || reservedRE.MatchString(v) {
-		p.fail(name, v, "want at most 100 letters, digits, '.', '-' or '_', not __reserved__ (staging)")
-		return ""
-	}
-	return v
-}
-
-func (p *parser) kind(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	bad := !utf8.ValidString(v) || len(v) > 1500 || reservedRE.MatchString(v) ||
-		strings.IndexFunc(v, unicode.IsControl) >= 0
-	if bad {
-		p.fail(name, v, "want a Datastore kind: at most 1,500 bytes of text without control characters, not __reserved__ (Lease)")
-		return ""
-	}
-	return v
-}
-
-// hostPort reads DATASTORE_EMULATOR_HOST's form: host:port, no scheme.
-func (p *parser) hostPort(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if v == "" {
-		return ""
-	}
-	if scheme, _, ok := strings.Cut(v, "://"); ok {
-		p.fail(name, v, fmt.Sprintf("want host:port without %s:// (localhost:8081), as gcloud's env-init prints it", scheme))
-		return ""
-	}
-	host, port, err := net.SplitHostPort(v)
-	if err != nil || host == "" {
-		p.fail(name, v, "want host:port, such as localhost:8081")
-		return ""
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		p.fail(name, v, fmt.Sprintf("port %q: want a number from 1 to 65535", port))
 		return ""
 	}
 	return v

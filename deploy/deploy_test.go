@@ -22,6 +22,7 @@ import (
 	"go-leader-election/config"
 	"go-leader-election/schedulers"
 	"go-leader-election/server"
+	_ "go-leader-election/store/backends"
 )
 
 // The parts of Kubernetes objects the test checks.
@@ -241,7 +242,7 @@ func defaults(t *testing.T) config.Config {
 func probeStatus(t *testing.T, path string, ready bool) int {
 	t.Helper()
 	h := server.New(server.Options{
-		Node: "probe-test", Store: config.StoreDatastore,
+		Node: "probe-test", Store: "datastore",
 		Jobs: func() []schedulers.Status { return nil },
 		Ready: func(context.Context) error {
 			if ready {
@@ -328,7 +329,7 @@ func TestKubernetesDeployment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the daemon refuses the manifest's environment: %v", err)
 	}
-	if cfg.Store != config.StoreDatastore || cfg.Port != ports["http"] {
+	if cfg.Store != "datastore" || cfg.Port != ports["http"] {
 		t.Errorf("the manifest's environment gives store %s, port %d; want datastore on port %d", cfg.Store, cfg.Port, ports["http"])
 	}
 
@@ -478,8 +479,8 @@ func TestCompose(t *testing.T) {
 			t.Errorf("%s: the daemon refuses its environment: %v", where, err)
 			continue
 		}
-		if cfg.Store != config.StoreDatastore || cfg.Datastore.EmulatorHost != net.JoinHostPort("emulator", emulatorPort) {
-			t.Errorf("%s: store %s at %q, want datastore at emulator:%s", where, cfg.Store, cfg.Datastore.EmulatorHost, emulatorPort)
+		if cfg.Store != "datastore" || cfg.Backend.Address() != net.JoinHostPort("emulator", emulatorPort) {
+			t.Errorf("%s: store %s at %q, want datastore at emulator:%s", where, cfg.Store, cfg.Backend.Address(), emulatorPort)
 		}
 		if cfg.NodeName == "" || nodes[cfg.NodeName] {
 			t.Errorf("%s: NODE_NAME %q, want a name of its own", where, cfg.NodeName)

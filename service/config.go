@@ -48,7 +48,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if v := strings.TrimSpace(getenv("ELECTION_KIND")); v != "" {
 		c.Kind = v
 	}
-	if c.Kind == base.Datastore.Kind {
+	if c.Kind == firstNonEmpty(strings.TrimSpace(getenv("DATASTORE_KIND")), "Lease") {
 		return Config{}, fmt.Errorf("ELECTION_KIND: bad value %q: must differ from DATASTORE_KIND, the scheduler's kind, so that elections and jobs never share a record", c.Kind)
 	}
 	if strings.HasPrefix(c.Kind, "__") && strings.HasSuffix(c.Kind, "__") {
@@ -58,4 +58,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("GRPC_PORT: bad value %q: APP_PORT is the same port", strconv.Itoa(c.GRPCPort))
 	}
 	return c, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -15,11 +15,9 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
-	"go-leader-election/config"
 	"go-leader-election/logging"
 	"go-leader-election/store"
-	"go-leader-election/store/datastore"
-	"go-leader-election/store/memory"
+	_ "go-leader-election/store/backends" // every STORE backend
 )
 
 const usage = `Usage: go-leader-election serve
@@ -132,26 +130,15 @@ func stopGRPC(g *grpc.Server, log zerolog.Logger) {
 }
 
 func kindOf(cfg Config) string {
-	if cfg.Store == config.StoreMemory {
+	if cfg.Backend.Address() == "" { // embedded: no kinds
 		return ""
 	}
 	return cfg.Kind
 }
 
-// openStore builds the service's own store: a memory store of its own, or
-// Datastore with the elections' kind (as the daemon's openStore, but never
-// the scheduler's kind).
+// openStore builds the service's own store: with the embedded backend a
+// store of its own, with Datastore the elections' kind (never the
+// scheduler's).
 func openStore(ctx context.Context, cfg Config) (store.Store, error) {
-	if cfg.Store == config.StoreMemory {
-		return memory.New(), nil
-	}
-	d := cfg.Datastore
-	st, err := datastore.New(ctx, datastore.Config{
-		Project: d.Project, Database: d.Database, Namespace: d.Namespace, Kind: cfg.Kind,
-		Timeout: cfg.Timing.StoreTimeout, EmulatorHost: d.EmulatorHost,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("STORE=datastore: %w", err)
-	}
-	return st, nil
+	return cfg.Backend.Open(ctx, store.OpenOptions{Timeout: cfg.Timing.StoreTimeout, Kind: cfg.Kind})
 }
