@@ -73,7 +73,7 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 				return
 			case st.Kind == lease.Held && !st.Lapsed(now):
 				if !st.Until.Before(deadline) {
-					if s.preferredHere("", false) && deferring(now) {
+					if s.preferredHere(false) && deferring(now) {
 						// The holder is handing this job over to this
 						// node: its release may still be on its way.
 						if !s.sleepUntil(ctx, s.lookAgain(now, deferUntil)) {
@@ -98,14 +98,13 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 				}
 				continue
 			default:
-				// Free, or lapsed: the preferred node claims first; the
-				// others look again after Grace/2 and claim only if it
-				// has not (it may be gone, and no tick is lost for it).
-				except := ""
-				if st.Kind == lease.Held {
-					except = st.Record.Holder // lapsed: evidently not alive
-				}
-				if !s.preferredHere(except, true) && deferring(now) {
+				// Free (handed over, released): the preferred node claims
+				// first; the others look again until Grace/2 later and
+				// claim only if it has not (it may be gone). A lapsed
+				// lease is claimed at once by whoever sees it first: the
+				// holder died, and views of who is alive may disagree for
+				// a period; balance moves the job at a later tick.
+				if st.Kind != lease.Held && !s.preferredHere(true) && deferring(now) {
 					if !s.sleepUntil(ctx, s.lookAgain(now, deferUntil)) {
 						return
 					}

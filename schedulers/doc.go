@@ -54,16 +54,17 @@
 // most ceil(jobs/members) per node). A holder whose job is preferred
 // elsewhere hands it over at a tick, between runs: it releases the lease
 // instead of claiming, and the preferred node claims that tick after
-// FollowerDelay. Other nodes defer: they claim a free or lapsed lease only
-// if the preferred node has not Grace/2 later, leaving out a holder whose
-// lease lapsed (it is evidently gone).
+// FollowerDelay. Other nodes defer: they claim a released lease only if the
+// preferred node has not Grace/2 later. A lapsed lease (its holder died) is
+// claimed at once by whoever sees the lapse first, and moved by balance at
+// a later tick: a takeover never waits for views of the members to agree.
 //
 // Balance promises that with a stable membership every job has one
 // preferred node, that a move happens between runs and costs no tick, and
 // that no node leads more than its share once the moves are done. It does
 // not promise that views agree at every instant (they converge within a
 // Period or two), nor anything about safety: every claim still goes through
-// the store, so a wrong view can delay a move or a takeover by Grace/2,
+// the store, so a wrong view can delay a move or a hand-over by Grace/2,
 // never run a tick twice. When the members cannot be read for longer than
 // a record's TTL, balance pauses and holders keep what they hold.
 //

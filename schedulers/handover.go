@@ -13,7 +13,7 @@ func (s *Scheduler) handOver(t time.Time) bool {
 	if s.cfg.Balance == nil {
 		return false
 	}
-	to, ok := s.cfg.Balance.Preferred(s.job.Name, "")
+	to, ok := s.cfg.Balance.Preferred(s.job.Name)
 	if !ok || to.ID == s.id.Holder {
 		return false
 	}
@@ -28,14 +28,13 @@ func (s *Scheduler) handOver(t time.Time) bool {
 	return true
 }
 
-// preferredHere reports whether balance prefers this node for the job,
-// leaving out the member except; ifUnknown is the answer when balance is
-// off or paused.
-func (s *Scheduler) preferredHere(except string, ifUnknown bool) bool {
+// preferredHere reports whether balance prefers this node for the job;
+// ifUnknown is the answer when balance is off or paused.
+func (s *Scheduler) preferredHere(ifUnknown bool) bool {
 	if s.cfg.Balance == nil {
 		return ifUnknown
 	}
-	to, ok := s.cfg.Balance.Preferred(s.job.Name, except)
+	to, ok := s.cfg.Balance.Preferred(s.job.Name)
 	if !ok {
 		return ifUnknown
 	}

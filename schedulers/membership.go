@@ -62,8 +62,7 @@ type Membership struct {
 	offsetOK bool
 	warned   bool
 	badSeen  map[string]bool
-	assigned map[string]string            // job → member ID
-	without  map[string]map[string]string // assignment without one member ID
+	assigned map[string]string // job → member ID
 	rounds   int
 }
 
@@ -218,16 +217,15 @@ func (m *Membership) update(list []store.Member) {
 	// Members become candidates once seen for 2 Periods: recompute on
 	// every round, which also picks those up.
 	_ = changed
-	m.assigned = Assign(m.cfg.Jobs, m.candidatesLocked(now, ""))
-	m.without = nil
+	m.assigned = Assign(m.cfg.Jobs, m.candidatesLocked(now))
 }
 
 // candidatesLocked returns this process and the others that are live and
-// seen stably, except the member with ID except.
-func (m *Membership) candidatesLocked(now time.Time, except string) []Candidate {
+// seen stably.
+func (m *Membership) candidatesLocked(now time.Time) []Candidate {
 	out := []Candidate{{ID: m.cfg.Identity.Holder, Node: m.cfg.Identity.Node}}
 	for id, v := range m.others {
-		if !v.lapsed && id != except && now.Sub(v.firstSeen) >= 2*m.cfg.Period {
+		if !v.lapsed && now.Sub(v.firstSeen) >= 2*m.cfg.Period {
 			out = append(out, Candidate{ID: id, Node: v.rec.Node})
 		}
 	}
@@ -243,28 +241,17 @@ func (m *Membership) candidatesLocked(now time.Time, except string) []Candidate 
 	return out
 }
 
-// Preferred returns the member that should lead job, leaving out the member
-// whose ID is except (a holder whose lease lapsed: evidently not alive), and
-// whether balance is active: false while the members could not be read for
-// longer than a record's TTL.
-func (m *Membership) Preferred(job, except string) (Candidate, bool) {
+// Preferred returns the member that should lead job, and whether balance is
+// active: false while the members could not be read for longer than a
+// record's TTL.
+func (m *Membership) Preferred(job string) (Candidate, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clk.Now()
 	if m.listedAt.IsZero() || now.Sub(m.listedAt) > m.TTL() {
 		return Candidate{}, false
 	}
-	a := m.assigned
-	if except != "" && except != m.cfg.Identity.Holder && a[job] == except {
-		if m.without == nil {
-			m.without = map[string]map[string]string{}
-		}
-		if m.without[except] == nil {
-			m.without[except] = Assign(m.cfg.Jobs, m.candidatesLocked(now, except))
-		}
-		a = m.without[except]
-	}
-	id, ok := a[job]
+	id, ok := m.assigned[job]
 	if !ok {
 		return Candidate{}, false
 	}

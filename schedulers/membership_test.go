@@ -61,7 +61,7 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 		}
 		mine := 0
 		for _, j := range jobs {
-			to, ok := x.Preferred(j, "")
+			to, ok := x.Preferred(j)
 			if !ok {
 				t.Fatalf("x has no opinion on %s with both members seen", j)
 			}
@@ -82,7 +82,7 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 			t.Errorf("no Member left (lapsed) event for y:\n%s", log.String())
 		}
 		for _, j := range jobs {
-			if to, _ := x.Preferred(j, ""); to.ID != x.cfg.Identity.Holder {
+			if to, _ := x.Preferred(j); to.ID != x.cfg.Identity.Holder {
 				t.Errorf("after y lapsed, %s is preferred on %s, want x", j, to.Node)
 			}
 		}
@@ -96,7 +96,7 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 			time.Sleep(time.Second)
 			x.round(ctx)
 		}
-		if _, ok := x.Preferred("a", ""); ok {
+		if _, ok := x.Preferred("a"); ok {
 			t.Error("balance still has an opinion with the members unread for 4s (TTL 3s)")
 		}
 	})

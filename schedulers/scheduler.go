@@ -50,7 +50,7 @@ type Config struct {
 
 // Balancer answers which member should lead a job (see Membership).
 type Balancer interface {
-	Preferred(job, except string) (Candidate, bool)
+	Preferred(job string) (Candidate, bool)
 }
 
 // Scheduler runs one job on this node, on the ticks no other node runs.

@@ -59,7 +59,7 @@ func (s *Scheduler) Status() Status {
 		Paused:       ls.Record.Paused,
 	}
 	if s.cfg.Balance != nil {
-		if to, ok := s.cfg.Balance.Preferred(s.job.Name, ""); ok {
+		if to, ok := s.cfg.Balance.Preferred(s.job.Name); ok {
 			st.Preferred = to.Node
 		}
 	}
