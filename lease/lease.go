@@ -217,29 +217,16 @@ func (l *Lease) Claim(ctx context.Context, tick time.Time, ttl time.Duration) (S
 // the lease is not this process's by its own reckoning, and ErrNotHolder
 // (also ending any Guard) when the store says another process holds it.
 func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (State, error) {
-	sent := l.clk.Now()
-	l.mu.Lock()
-	st := l.stateLocked(sent)
-	l.mu.Unlock()
+	st := l.State()
 	if st.Kind != Mine {
 		return st, ErrNotMine
 	}
-	var rec store.Lease
-	err := l.call(ctx, "renew", func(ctx context.Context) (err error) {
-		rec, err = l.cfg.Store.Renew(ctx, store.RenewRequest{
-			Job: l.cfg.Name, Holder: l.cfg.Holder, Term: st.Record.Term, TTL: ttl, Now: sent,
-		})
-		return err
-	})
-	switch {
-	case err == nil:
-		l.wrote(rec, sent)
-	case errors.Is(err, store.ErrNotHolder):
-		l.Observe(rec)
+	st, err := l.RenewTerm(ctx, st.Record.Term, ttl)
+	if errors.Is(err, store.ErrNotHolder) {
 		l.Drop()
 		l.lose(ErrNotHolder)
 	}
-	return l.State(), err
+	return st, err
 }
 
 // Release hands the record back if it still names this process (a hold this
@@ -252,18 +239,7 @@ func (l *Lease) Release(ctx context.Context) error {
 	if st.Record.Holder != l.cfg.Holder {
 		return nil
 	}
-	err := l.call(ctx, "release", func(ctx context.Context) error {
-		return l.cfg.Store.Release(ctx, store.ReleaseRequest{Job: l.cfg.Name, Holder: l.cfg.Holder, Term: st.Record.Term})
-	})
-	if err == nil {
-		l.mu.Lock()
-		l.sentAt = time.Time{}
-		l.known.Holder, l.known.Node = "", ""
-		l.known.Version++
-		l.seenAt = l.clk.Now()
-		l.mu.Unlock()
-	}
-	return err
+	return l.ReleaseTerm(ctx, st.Record.Term)
 }
 
 // call runs one store call under the timeout, detached from ctx's

@@ -87,10 +87,7 @@ func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
 				// Look again before the lapse too: a holder that is merely
 				// late (a slower clock) claims meanwhile, and seeing its
 				// write early keeps the next lapse close to the truth.
-				at := now.Add(s.t.Grace / 2)
-				if st.Until.Before(at) {
-					at = st.Until
-				}
+				at := earliest(now.Add(s.t.Grace/2), st.Until)
 				s.log.Debug().Str("tick", formatTick(t)).Str("leader", st.Record.Node).
 					Time("lapse", st.Until).Msg("Waiting for the lease to lapse")
 				if !s.sleepUntil(ctx, at) {

@@ -1,10 +1,12 @@
 package schedulers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,15 +57,15 @@ type Membership struct {
 	clk clock.Clock
 	log zerolog.Logger
 
-	mu       sync.Mutex
-	others   map[string]*memberView // by ID
-	listedAt time.Time              // last successful read, own clock
-	offset   time.Duration
-	offsetOK bool
-	warned   bool
-	badSeen  map[string]bool
-	assigned map[string]string // job → member ID
-	rounds   int
+	mu         sync.Mutex
+	others     map[string]*memberView // by ID
+	listedAt   time.Time              // last successful read, own clock
+	offset     time.Duration
+	offsetOK   bool
+	warned     bool
+	badSeen    map[string]bool
+	assigned   map[string]string // job → member ID
+	candidates []Candidate       // what assigned was computed from
 }
 
 type memberView struct {
@@ -92,7 +94,8 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 	}
 	m := &Membership{cfg: cfg, clk: cfg.Clock, others: map[string]*memberView{}, badSeen: map[string]bool{},
 		log: cfg.Log.With().Str("node", cfg.Identity.Node).Logger()}
-	m.assigned = Assign(cfg.Jobs, []Candidate{{ID: cfg.Identity.Holder, Node: cfg.Identity.Node}})
+	m.candidates = []Candidate{{ID: cfg.Identity.Holder, Node: cfg.Identity.Node}}
+	m.assigned = Assign(cfg.Jobs, m.candidates)
 	return m, nil
 }
 
@@ -167,9 +170,7 @@ func (m *Membership) update(list []store.Member) {
 	defer m.mu.Unlock()
 	now := m.clk.Now()
 	m.listedAt = now
-	m.rounds++
 	present := map[string]bool{}
-	changed := false
 	for _, r := range list {
 		if r.ID == m.cfg.Identity.Holder {
 			continue
@@ -192,10 +193,8 @@ func (m *Membership) update(list []store.Member) {
 		case v.lapsed && !lapsed:
 			v.firstSeen = now // (re)joined: seen stably only from now
 			m.log.Info().Str("member", r.Node).Str("id", r.ID).Msg("Member joined")
-			changed = true
 		case !v.lapsed && lapsed:
 			m.log.Info().Str("member", r.Node).Str("id", r.ID).Str("reason", "lapsed").Msg("Member left")
-			changed = true
 		}
 		v.lapsed = lapsed
 		if lapsed && now.Sub(st.Until) > 10*m.TTL() {
@@ -212,12 +211,13 @@ func (m *Membership) update(list []store.Member) {
 			m.log.Info().Str("member", v.rec.Node).Str("id", id).Str("reason", "left").Msg("Member left")
 		}
 		delete(m.others, id)
-		changed = true
 	}
-	// Members become candidates once seen for 2 Periods: recompute on
-	// every round, which also picks those up.
-	_ = changed
-	m.assigned = Assign(m.cfg.Jobs, m.candidatesLocked(now))
+	// Members become candidates once seen for 2 Periods, so the set can
+	// change in a round where no record did: compare it, and reassign only
+	// when it differs.
+	if c := m.candidatesLocked(now); !slices.Equal(c, m.candidates) {
+		m.candidates, m.assigned = c, Assign(m.cfg.Jobs, c)
+	}
 }
 
 // candidatesLocked returns this process and the others that are live and
@@ -229,15 +229,7 @@ func (m *Membership) candidatesLocked(now time.Time) []Candidate {
 			out = append(out, Candidate{ID: id, Node: v.rec.Node})
 		}
 	}
-	slices.SortFunc(out, func(a, b Candidate) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Candidate) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -300,16 +292,7 @@ func (m *Membership) Members() []MemberStatus {
 			LastRenewal: st.Until.Add(-v.rec.TTL), ClockOffset: v.rec.ClockOffset, ClockOffsetKnown: v.rec.ClockOffset != 0})
 	}
 	slices.SortFunc(out[1:], func(a, b MemberStatus) int {
-		if a.Node != b.Node {
-			if a.Node < b.Node {
-				return -1
-			}
-			return 1
-		}
-		if a.ID < b.ID {
-			return -1
-		}
-		return 1
+		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.ID, b.ID))
 	})
 	for i := range out {
 		out[i].ClockOffsetText = out[i].ClockOffset.Round(time.Millisecond).String()
