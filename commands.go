@@ -8,7 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"go-leader-election/config"
+	"go-leader-election/internal/config"
 )
 
 // commands are the subcommands run knows, for help and for the error on

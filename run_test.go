@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"go-leader-election/server"
+	"go-leader-election/internal/server"
 )
 
 // lines is a stdout that keeps every line written, for the test to wait on.

@@ -19,9 +19,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"go-leader-election/config"
-	"go-leader-election/schedulers"
-	"go-leader-election/server"
+	"go-leader-election/internal/config"
+	"go-leader-election/internal/schedulers"
+	"go-leader-election/internal/server"
 	_ "go-leader-election/store/backends"
 )
 

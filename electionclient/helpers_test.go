@@ -12,7 +12,7 @@ import (
 
 	pb "go-leader-election/api/leaderelection/v1"
 	"go-leader-election/electionclient"
-	"go-leader-election/service"
+	"go-leader-election/internal/service"
 	"go-leader-election/store"
 	"go-leader-election/store/memory"
 )

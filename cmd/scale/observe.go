@@ -14,7 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/jobs"
-	"go-leader-election/schedulers"
+	"go-leader-election/internal/schedulers"
 	"go-leader-election/store"
 )
 

@@ -14,8 +14,8 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/jobs"
-	"go-leader-election/logging"
-	"go-leader-election/schedulers"
+	"go-leader-election/internal/logging"
+	"go-leader-election/internal/schedulers"
 	"go-leader-election/store/datastore"
 )
 
