@@ -16,14 +16,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/emulator"
 	"go-leader-election/internal/config"
 	"go-leader-election/internal/electioncmd"
-	"go-leader-election/emulator"
-	"go-leader-election/jobs"
 	"go-leader-election/internal/logging"
 	"go-leader-election/internal/metrics"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/internal/server"
+	"go-leader-election/jobs"
 	"go-leader-election/store"
 	_ "go-leader-election/store/backends" // every STORE backend
 )

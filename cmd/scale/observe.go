@@ -13,8 +13,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"go-leader-election/jobs"
 	"go-leader-election/internal/schedulers"
+	"go-leader-election/jobs"
 	"go-leader-election/store"
 )
 

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"go-leader-election/clock"
-	"go-leader-election/jobs"
 	"go-leader-election/internal/logging"
 	"go-leader-election/internal/schedulers"
+	"go-leader-election/jobs"
 	"go-leader-election/store/datastore"
 )
 

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go-leader-election/jobs"
 	"go-leader-election/internal/schedulers"
+	"go-leader-election/jobs"
 	"go-leader-election/store"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/emulator"
-	"go-leader-election/jobs"
 	"go-leader-election/internal/schedulers"
+	"go-leader-election/jobs"
 	dsstore "go-leader-election/store/datastore"
 )
 

@@ -17,9 +17,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
-	"go-leader-election/jobs"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/internal/server"
+	"go-leader-election/jobs"
 	"go-leader-election/store/memory"
 )
 
