@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"go-leader-election/internal/config"
+	"go-leader-election/jobs"
 )
 
 // commands are the subcommands run knows, for help and for the error on
@@ -48,7 +49,7 @@ events in "Log events", HTTP endpoints in "HTTP"). A bad value stops it
 before anything starts. It reads:
 `)
 	line := " "
-	for _, v := range config.Variables() {
+	for _, v := range config.Variables(jobNames(jobs.Registry(jobs.Settings{}))...) {
 		if len(line)+1+len(v) > 78 {
 			fmt.Fprintln(w, line)
 			line = " "

@@ -41,3 +41,11 @@ type offset struct {
 }
 
 func (o offset) Now() time.Time { return o.Clock.Now().Add(o.d) }
+
+// OffsetOf returns the shift of a clock made by Offset, 0 for any other.
+func OffsetOf(c Clock) time.Duration {
+	if o, ok := c.(offset); ok {
+		return o.d
+	}
+	return 0
+}

@@ -18,15 +18,15 @@
 // Then, for each size N of -jobs, in increasing order, in this process: it
 // builds -nodes nodes, each with its own store/datastore Store on the emulator
 // (namespace "scale-N", a new one per size; nothing else is reset between
-// sizes) and its own identity ("node0", "node1", ...), and on each node a
-// schedulers.Group with one schedulers.Scheduler per job (job_0000,
-// job_0001, ...), every job "@every <-every>" with schedulers.DefaultTiming()
-// and the real clock, logging through the daemon's own JSON logger (package
-// logging) into a counter at level info. With -balance (the default) each
-// node's Group has a schedulers.Membership built as the daemon builds it
+// sizes) and its own name ("node0", "node1", ...), and on each node a
+// scheduler.Scheduler (the library the daemon is built on) with N jobs
+// (job_0000, job_0001, ...), every job "@every <-every>" with
+// scheduler.DefaultTiming() and the real clock, logging through the daemon's
+// own JSON logger (package logging) into a counter at level info, and no run
+// history. With -balance (the default) balance is on as in the daemon
 // (period -member-period, default 2 s as MEMBER_PERIOD; clock offset from
 // the store's commit timestamps), so the jobs share themselves out;
-// -balance=false leaves it out (BALANCE=false). A job's run records (job,
+// -balance=false turns it off (BALANCE=false). A job's run records (job,
 // tick, node) from jobs.TokenFrom and returns at once. All nodes run for
 // -duration, then are cancelled and waited for (they release their leases
 // on the way out).
@@ -42,7 +42,7 @@
 //     start to the last tick at least 1 s before the end. Each (job, judged
 //     tick) must have run exactly once: "runs twice" counts job-ticks run more
 //     than once, "missed" job-ticks run never.
-//   - Start lag: what schedulers.Observer.Started reports (run start minus
+//   - Start lag: what scheduler.Observer.Started reports (run start minus
 //     tick), for the runs of judged ticks; p50, p99 and max.
 //   - The measurement window is from half a tick before the first judged tick
 //     to half a tick after the last, so it covers exactly the work of the

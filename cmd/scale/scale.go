@@ -12,10 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"go-leader-election/clock"
 	"go-leader-election/internal/logging"
 	"go-leader-election/internal/schedulers"
-	"go-leader-election/jobs"
+	"go-leader-election/scheduler"
 	"go-leader-election/store/datastore"
 )
 
@@ -72,7 +71,7 @@ type result struct {
 	handovers       int64                 // "Handing over" events, whole run
 	joined, left    int64                 // "Member joined" / "Member left" events, all nodes, whole run
 	seenBy          string
-	seen            []schedulers.MemberStatus // seenBy's Group.Members() at the window's end
+	seen            []scheduler.Member // seenBy's Members() at the window's end
 	joiner, leaver  string
 	joinAt, leaveAt time.Duration // since the start
 	leaveStop       time.Duration // from cancelling the leaver to its Group.Run returning
@@ -132,7 +131,7 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 type node struct {
 	name   string
 	st     *datastore.Store
-	g      *schedulers.Group
+	s      *scheduler.Scheduler
 	cancel context.CancelFunc
 	done   chan struct{} // closed when g.Run has returned
 }
@@ -143,12 +142,8 @@ type node struct {
 func runSize(ctx context.Context, o options, emu *child, n int) (result, error) {
 	r := result{jobs: n, nodes: o.nodes, duration: o.duration, load1: load1(), balance: o.balance, churn: o.churn}
 	spec := "@every " + o.every.String()
-	sched, err := schedulers.ParseSchedule(spec)
-	if err != nil {
-		return r, err
-	}
 	every := schedulers.Every(o.every)
-	timing := schedulers.DefaultTiming()
+	timing := scheduler.DefaultTiming()
 	rec := newRecorder()
 	names := make([]string, n)
 	for j := range names {
@@ -181,33 +176,17 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 		if err := st.Ping(ctx); err != nil { // connects, outside the measurement
 			return r, err
 		}
-		scheduled := make([]schedulers.Scheduled, n)
-		for j := range scheduled {
-			job := jobs.Job{Name: names[j], Schedule: spec, Run: rec.job(j, i)}
-			scheduled[j] = schedulers.Scheduled{Job: job, Spec: spec, Schedule: sched}
-		}
-		id := schedulers.NewIdentity(nd.name)
-		var ms *schedulers.Membership
-		if o.balance {
-			// As the daemon builds it (run.go's newMembership).
-			ms, err = schedulers.NewMembership(schedulers.MembershipConfig{
-				Store: st, Identity: id, Jobs: names, Period: o.memberPeriod, Timeout: timing.StoreTimeout,
-				Clock: clock.Real{}, Started: time.Now(), Log: base,
-				ClockOffset: func() (time.Duration, bool) {
-					off, _, ok := st.ClockOffset()
-					return off, ok
-				},
-			})
-			if err != nil {
-				return r, err
-			}
-		}
-		nd.g, err = schedulers.NewGroup(schedulers.GroupConfig{
-			Jobs: scheduled, Store: st, Clock: clock.Real{}, Identity: id, Timing: timing, Log: base, Observer: obs,
-			Membership: ms,
-		})
+		// As the daemon builds its scheduler (run.go).
+		nd.s, err = scheduler.New(st, scheduler.WithNode(nd.name), scheduler.WithBalance(o.balance),
+			scheduler.WithMemberPeriod(o.memberPeriod), scheduler.WithObserver(obs), scheduler.WithLogger(base),
+			scheduler.WithHistoryLimit(0))
 		if err != nil {
 			return r, err
+		}
+		for j := range n {
+			if err := nd.s.Add(scheduler.Job{Name: names[j], Schedule: spec, Run: rec.job(j, i)}); err != nil {
+				return r, err
+			}
 		}
 	}
 
@@ -231,7 +210,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 		nd.cancel = ncancel
 		wg.Go(func() {
 			defer close(nd.done)
-			nd.g.Run(nctx)
+			_ = nd.s.Run(nctx)
 		})
 	}
 	r.whole[0] = take()
@@ -265,7 +244,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 				runtime.ReadMemStats(&ms)
 				r.heapInuse, r.stackInuse, r.goroutines = int64(ms.HeapInuse), int64(ms.StackInuse), runtime.NumGoroutine()
 				if o.balance {
-					r.seenBy, r.seen = nodes[len(nodes)-1].name, nodes[len(nodes)-1].g.Members()
+					r.seenBy, r.seen = nodes[len(nodes)-1].name, nodes[len(nodes)-1].s.Members()
 				}
 			}})
 	}

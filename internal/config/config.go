@@ -74,11 +74,6 @@ type Config struct {
 	// Jobs holds the job settings: PREACHER_TIMES (default 5, >= 0) and
 	// PREACHER_PAUSE (default 1s, >= 0). Out is left for the caller.
 	Jobs jobs.Settings
-	// Schedules holds each registered job's schedule: <JOB>_SCHEDULE, upper
-	// case (GO_PREACHER_SCHEDULE), or the job's default. Given the
-	// environment's names, Load refuses a near miss of such a variable
-	// (GO_PREACHR_SCHEDULE); see Load.
-	Schedules map[string]Schedule
 
 	// HistoryLimit is how many runs per job the shared history keeps
 	// (HISTORY_LIMIT). Default 50; 0 turns the history off. Invariant:
@@ -95,25 +90,10 @@ type Config struct {
 // not a password to type.
 const MinAdminToken = 16
 
-// Schedule is a job's schedule, as written and parsed.
-type Schedule struct {
-	Spec     string
-	Schedule schedulers.Schedule
-}
-
-// ScheduleVar returns the variable that overrides job's schedule.
-func ScheduleVar(job string) string { return strings.ToUpper(job) + "_SCHEDULE" }
-
 // Load reads and validates the configuration through getenv. It returns
-// the first error, naming the variable and the bad value.
-//
-// environ, if given, is the whole environment in os.Environ's form
-// ("NAME=value"), which getenv cannot list. With it, Load also refuses a
-// variable that is a near miss of a registered job's per-job variable
-// (GO_PREACHR_SCHEDULE, go_preacher_schedule; see Misspelt), which would
-// otherwise be ignored in silence; other variables, *_SCHEDULE or not, are
-// left alone, as other programs share the environment.
-func Load(getenv func(string) string, environ ...string) (Config, error) {
+// the first error, naming the variable and the bad value. The jobs'
+// schedules are Schedules's.
+func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
 		Port:        p.int("APP_PORT", 3000, 0, 65535),
@@ -165,24 +145,6 @@ func Load(getenv func(string) string, environ ...string) (Config, error) {
 		return Config{}, err
 	}
 	c.Backend = settings
-	registry := jobs.Registry(c.Jobs)
-	names := make([]string, len(registry))
-	for i, j := range registry {
-		names[i] = j.Name
-	}
-	if err := Misspelt(environ, names); err != nil {
-		return Config{}, err
-	}
-	c.Schedules = map[string]Schedule{}
-	for _, j := range registry {
-		name := ScheduleVar(j.Name)
-		spec := firstSet(strings.TrimSpace(getenv(name)), j.Schedule)
-		s, err := schedulers.ParseSchedule(spec)
-		if err != nil {
-			return Config{}, fmt.Errorf("%s: job %s: bad schedule %q: %v", name, j.Name, spec, err)
-		}
-		c.Schedules[j.Name] = Schedule{Spec: spec, Schedule: s}
-	}
 	return c, nil
 }
 

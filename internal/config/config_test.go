@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"go-leader-election/jobs"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestDefaults(t *testing.T) {
-	c, err := Load(env(nil))
+	c, err := loadWithJobs(env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestOverrides(t *testing.T) {
-	c, err := Load(env(map[string]string{
+	c, err := loadWithJobs(env(map[string]string{
 		"APP_PORT": "0", "APP_STAGE": "local", "GO_PREACHER_SCHEDULE": "@every 1s",
 		"SCALA_PREACHER_SCHEDULE": "CRON_TZ=Europe/Paris */5 * * * * *", "PREACHER_TIMES": "1",
 		"CLOCK_OFFSET": "-700ms", "DATASTORE_EMULATOR_HOST": "localhost:8081", "DATASTORE_PROJECT_ID": "p",
@@ -93,7 +94,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		// The user never set STORE: the error says what chose Datastore.
 		{map[string]string{"DATASTORE_EMULATOR_HOST": "localhost:8081"}, []string{"DATASTORE_EMULATOR_HOST is set, so STORE=datastore", "DATASTORE_PROJECT_ID"}},
 	} {
-		_, err := Load(env(tc.env))
+		_, err := loadWithJobs(env(tc.env))
 		if err == nil {
 			t.Errorf("Load(%v) succeeded, want an error", tc.env)
 			continue
@@ -107,7 +108,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 }
 
 func TestNamesDatastoreAccepts(t *testing.T) {
-	c, err := Load(env(map[string]string{
+	c, err := loadWithJobs(env(map[string]string{
 		"NODE_NAME": "go-leader-election-5d9c7b6f4-x2k8q", "APP_STAGE": "staging eu",
 		"DATASTORE_EMULATOR_HOST": " [::1]:8081 ", "DATASTORE_PROJECT_ID": "example.com:my-project",
 		"DATASTORE_DATABASE": "(default)", "DATASTORE_NAMESPACE": "staging", "DATASTORE_KIND": "Lease v2",
@@ -119,19 +120,19 @@ func TestNamesDatastoreAccepts(t *testing.T) {
 		t.Errorf("emulator host %q, address %q, want [::1]:8081", d.EmulatorHost, d.Address())
 	}
 	for _, node := range []string{strings.Repeat("a", MaxNodeName), "confident_meitner", "alpha.example.com", "N1"} {
-		if _, err := Load(env(map[string]string{"NODE_NAME": node})); err != nil {
+		if _, err := loadWithJobs(env(map[string]string{"NODE_NAME": node})); err != nil {
 			t.Errorf("NODE_NAME=%s: %v", node, err)
 		}
 	}
 	for _, db := range []string{"my-db", "prod", "a123"} {
-		if _, err := Load(env(map[string]string{"DATASTORE_DATABASE": db})); err != nil {
+		if _, err := loadWithJobs(env(map[string]string{"DATASTORE_DATABASE": db})); err != nil {
 			t.Errorf("DATASTORE_DATABASE=%s: %v", db, err)
 		}
 	}
-	if c, _ := Load(env(map[string]string{"DATASTORE_PROJECT_ID": "p"})); c.Backend.Address() != datastore.ProductionAddress {
+	if c, _ := loadWithJobs(env(map[string]string{"DATASTORE_PROJECT_ID": "p"})); c.Backend.Address() != datastore.ProductionAddress {
 		t.Errorf("address without an emulator: %q, want %s", c.Backend.Address(), datastore.ProductionAddress)
 	}
-	if c, _ := Load(env(nil)); c.Backend.Address() != "" || c.Backend.Describe() != "memory store" {
+	if c, _ := loadWithJobs(env(nil)); c.Backend.Address() != "" || c.Backend.Describe() != "memory store" {
 		t.Errorf("the embedded store: address %q, %q", c.Backend.Address(), c.Backend.Describe())
 	}
 }
@@ -146,7 +147,7 @@ func TestMisspeltScheduleVariable(t *testing.T) {
 		"SCALA_PRECHR_SCHEDULE", // two edits
 	} {
 		e := map[string]string{name: "@every 1s"}
-		_, err := Load(env(e), name+"=@every 1s", "HOME=/root")
+		_, err := loadWithJobs(env(e), name+"=@every 1s", "HOME=/root")
 		if err == nil {
 			t.Errorf("%s: Load succeeded, want an error", name)
 			continue
@@ -161,7 +162,7 @@ func TestMisspeltScheduleVariable(t *testing.T) {
 			}
 		}
 		// Without the environment's names, the variable cannot be seen.
-		if _, err := Load(env(e)); err != nil {
+		if _, err := loadWithJobs(env(e)); err != nil {
 			t.Errorf("%s without environ: %v", name, err)
 		}
 	}
@@ -169,7 +170,7 @@ func TestMisspeltScheduleVariable(t *testing.T) {
 	environ := []string{"GO_PREACHER_SCHEDULE=@every 1s", "SCALA_PREACHER_SCHEDULE=@every 2s", "BACKUP_SCHEDULE=daily",
 		"GO_SCHEDULE=x", "PREACHER_SCHEDULE=x", "GO_PREACHER_TIMEOUT=1s", "SCHEDULE=x", "=C:=C:\\", "NOEQUALS"}
 	e := map[string]string{"GO_PREACHER_SCHEDULE": "@every 1s", "SCALA_PREACHER_SCHEDULE": "@every 2s"}
-	if _, err := Load(env(e), environ...); err != nil {
+	if _, err := loadWithJobs(env(e), environ...); err != nil {
 		t.Errorf("Load with other programs' variables: %v", err)
 	}
 }
@@ -197,24 +198,24 @@ func TestMisspeltScalesWithTheName(t *testing.T) {
 }
 
 func TestBalanceSettings(t *testing.T) {
-	c, err := Load(env(map[string]string{"BALANCE": "false", "MEMBER_PERIOD": "5s"}))
+	c, err := loadWithJobs(env(map[string]string{"BALANCE": "false", "MEMBER_PERIOD": "5s"}))
 	if err != nil || c.Balance || c.MemberPeriod != 5*time.Second {
 		t.Fatalf("BALANCE=false MEMBER_PERIOD=5s: %+v, %v", c, err)
 	}
 	for v, want := range map[string]string{"BALANCE=yes please": "BALANCE", "MEMBER_PERIOD=2m": "MEMBER_PERIOD", "MEMBER_PERIOD=100ms": "100ms"} {
 		name, value, _ := strings.Cut(v, "=")
-		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := loadWithJobs(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error naming %s", v, err, want)
 		}
 	}
 }
 
 func TestHistoryLimitAndAdminToken(t *testing.T) {
-	c, err := Load(env(nil))
+	c, err := loadWithJobs(env(nil))
 	if err != nil || c.HistoryLimit != 50 || c.AdminToken != "" {
 		t.Fatalf("defaults: HISTORY_LIMIT %d, ADMIN_TOKEN %q, %v; want 50 and none (actions off)", c.HistoryLimit, c.AdminToken, err)
 	}
-	c, err = Load(env(map[string]string{"HISTORY_LIMIT": "0", "ADMIN_TOKEN": "0123456789abcdef0123"}))
+	c, err = loadWithJobs(env(map[string]string{"HISTORY_LIMIT": "0", "ADMIN_TOKEN": "0123456789abcdef0123"}))
 	if err != nil || c.HistoryLimit != 0 || c.AdminToken != "0123456789abcdef0123" {
 		t.Fatalf("HISTORY_LIMIT=0 and a token: %d, %q, %v", c.HistoryLimit, c.AdminToken, err)
 	}
@@ -229,7 +230,7 @@ func TestHistoryLimitAndAdminToken(t *testing.T) {
 		{map[string]string{"ADMIN_TOKEN": "a token with spaces in it"}, "spaces"},
 		{map[string]string{"ADMIN_TOKEN": "0123456789abcdef\n"}, "control characters"},
 	} {
-		_, err := Load(env(tc.env))
+		_, err := loadWithJobs(env(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Load(%q) = %v, want an error saying %q", tc.env, err, tc.want)
 			continue
@@ -270,14 +271,36 @@ func TestABackendRegistersItself(t *testing.T) {
 	if _, done := store.Lookup("faketest"); !done { // once per process, as from an init
 		registerFake()
 	}
-	c, err := Load(env(map[string]string{"FAKETEST_URL": "fake://x"}))
+	c, err := loadWithJobs(env(map[string]string{"FAKETEST_URL": "fake://x"}))
 	if err != nil || c.Store != "faketest" || c.StoreReason != "FAKETEST_URL is set" || c.Backend.Describe() != "fake at fake://x" {
 		t.Fatalf("an implied backend: %+v, %v", c, err)
 	}
-	if _, err := Load(env(map[string]string{"STORE": "faketest", "FAKETEST_URL": "http://x"})); err == nil || !strings.Contains(err.Error(), "FAKETEST_URL") {
+	if _, err := loadWithJobs(env(map[string]string{"STORE": "faketest", "FAKETEST_URL": "http://x"})); err == nil || !strings.Contains(err.Error(), "FAKETEST_URL") {
 		t.Fatalf("a bad backend setting: %v, want an error naming FAKETEST_URL", err)
 	}
-	if _, err := Load(env(map[string]string{"STORE": "nosuch"})); err == nil || !strings.Contains(err.Error(), "faketest") {
+	if _, err := loadWithJobs(env(map[string]string{"STORE": "nosuch"})); err == nil || !strings.Contains(err.Error(), "faketest") {
 		t.Fatalf("STORE=nosuch: %v, want an error listing the backends", err)
 	}
+}
+
+// loaded is the configuration and the registered jobs' schedules, as the
+// daemon reads them.
+type loaded struct {
+	Config
+	Schedules map[string]Schedule
+}
+
+func loadWithJobs(getenv func(string) string, environ ...string) (loaded, error) {
+	c, err := Load(getenv)
+	if err != nil {
+		return loaded{}, err
+	}
+	var names []string
+	defaults := map[string]string{}
+	for _, j := range jobs.Registry(c.Jobs) {
+		names = append(names, j.Name)
+		defaults[j.Name] = j.Schedule
+	}
+	s, err := Schedules(getenv, environ, names, defaults)
+	return loaded{c, s}, err
 }

@@ -118,8 +118,8 @@ func distance(a, b string, limit int) int {
 }
 
 // Variables lists the variables Load reads, in the order it reads them,
-// the per-job ones of the registered jobs included.
-func Variables() []string {
+// and the per-job ones of jobs (<JOB>_SCHEDULE).
+func Variables(jobs ...string) []string {
 	var names []string
 	seen := map[string]bool{}
 	_, _ = Load(func(k string) string {
@@ -129,5 +129,8 @@ func Variables() []string {
 		}
 		return ""
 	})
+	for _, j := range jobs {
+		names = append(names, ScheduleVar(j))
+	}
 	return names
 }

@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -19,9 +20,10 @@ import (
 	"go-leader-election/store"
 )
 
-// Metrics holds the daemon's collectors in a registry of its own.
+// Metrics holds the scheduler's collectors, registered on the caller's
+// registry.
 type Metrics struct {
-	reg          *prometheus.Registry
+	reg          prometheus.Registerer
 	runs         *prometheus.CounterVec
 	skipped      *prometheus.CounterVec
 	lag          *prometheus.HistogramVec
@@ -35,12 +37,14 @@ type Metrics struct {
 	jobs            func() []schedulers.Status
 }
 
-// New registers every collector. jobs is read at each scrape for the
-// scheduler_leader gauge.
-func New(jobs func() []schedulers.Status) *Metrics {
+// New registers every collector on reg, or returns the registry's error (a
+// collector registered twice). jobs is read at each scrape for the
+// scheduler_leader gauge. The Go and process collectors are the caller's
+// to register: a service that embeds the scheduler has its own.
+func New(reg prometheus.Registerer, jobs func() []schedulers.Status) (*Metrics, error) {
 	m := &Metrics{
 		jobs: jobs,
-		reg:  prometheus.NewRegistry(),
+		reg:  reg,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scheduler_runs_total", Help: "Runs of a job on this node, by result (ok, error).",
 		}, []string{"job", "result"}),
@@ -76,10 +80,21 @@ func New(jobs func() []schedulers.Status) *Metrics {
 		countStoreCalls: true,
 	}
 	leader := prometheus.NewDesc("scheduler_leader", "1 where this node holds the job's lease.", []string{"job"}, nil)
-	m.reg.MustRegister(m.runs, m.skipped, m.lag, m.duration, m.leaseLost, m.storeCalls, m.storeLatency, m.historyDrops,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		leaderCollector{desc: leader, jobs: jobs})
-	return m
+	for _, c := range []prometheus.Collector{m.runs, m.skipped, m.lag, m.duration, m.leaseLost, m.storeCalls,
+		m.storeLatency, m.historyDrops, leaderCollector{desc: leader, jobs: jobs}} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// NewRegistry returns a registry with the Go and process collectors, as the
+// daemon serves it on GET /metrics, and its handler.
+func NewRegistry() (*prometheus.Registry, http.Handler) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 
 // AddJob exposes a job's counters at zero before anything happens, so that
@@ -95,11 +110,6 @@ func (m *Metrics) AddJob(job string) {
 		m.historyDrops.WithLabelValues(job, r)
 	}
 	m.leaseLost.WithLabelValues(job)
-}
-
-// Handler serves the registry.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
 // ObserveRPC records one store RPC; pass it to the Datastore RPC counter,
@@ -190,8 +200,8 @@ func (c leaderCollector) Collect(ch chan<- prometheus.Metric) {
 // are live), scheduler_jobs_led (how many jobs this node leads) and
 // scheduler_clock_offset_seconds (each member's estimate of its clock
 // minus the store's, by member node). members is read at each scrape.
-func (m *Metrics) UseMembers(members func() []schedulers.MemberStatus) {
-	m.reg.MustRegister(memberCollector{
+func (m *Metrics) UseMembers(members func() []schedulers.MemberStatus) error {
+	return m.reg.Register(memberCollector{
 		members: members,
 		count:   prometheus.NewDesc("scheduler_members", "Live replicas, as this node sees them.", nil, nil),
 		led:     prometheus.NewDesc("scheduler_jobs_led", "Jobs whose lease this node holds.", nil, nil),

@@ -15,13 +15,13 @@ import (
 // decimals, as the buckets are written in the code, not float products
 // such as 0.0045000000000000005.
 func TestBucketLabelsReadAsWritten(t *testing.T) {
-	m := New(func() []schedulers.Status { return nil })
+	m := newTestMetrics(t, func() []schedulers.Status { return nil })
 	m.AddJob("j")
 	m.Started("j", time.Millisecond)
 	m.Finished("j", time.Millisecond, nil)
 	m.StoreCall("j", "claim", time.Millisecond, nil)
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
 
 	le := regexp.MustCompile(`^(\w+)_bucket\{.*le="([^"]+)"`)

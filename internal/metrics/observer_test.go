@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,10 +14,27 @@ import (
 	"go-leader-election/store"
 )
 
-func scrape(t *testing.T, m *Metrics) string {
+// testMetrics is a Metrics on a registry of its own, and that registry's
+// handler, as the daemon serves it.
+type testMetrics struct {
+	*Metrics
+	handler http.Handler
+}
+
+func newTestMetrics(t *testing.T, jobs func() []schedulers.Status) testMetrics {
+	t.Helper()
+	reg, h := NewRegistry()
+	m, err := New(reg, jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testMetrics{m, h}
+}
+
+func scrape(t *testing.T, m testMetrics) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	b, _ := io.ReadAll(rec.Body)
 	return string(b)
 }
@@ -24,7 +42,7 @@ func scrape(t *testing.T, m *Metrics) string {
 // TestWhatTheSchedulersDoIsCounted drives the Observer as a scheduler does
 // and reads the series an operator's alerts use.
 func TestWhatTheSchedulersDoIsCounted(t *testing.T) {
-	m := New(func() []schedulers.Status {
+	m := newTestMetrics(t, func() []schedulers.Status {
 		return []schedulers.Status{{Job: "a", Leading: true}, {Job: "b"}}
 	})
 	m.AddJob("a")
@@ -63,7 +81,7 @@ func TestWhatTheSchedulersDoIsCounted(t *testing.T) {
 // TestRPCCounterReplacesStoreCalls: with an RPC counter wired, store calls
 // are counted once, by the counter.
 func TestRPCCounterReplacesStoreCalls(t *testing.T) {
-	m := New(func() []schedulers.Status { return nil })
+	m := newTestMetrics(t, func() []schedulers.Status { return nil })
 	m.UseRPCCounter()
 	m.StoreCall("a", "claim", time.Millisecond, nil)
 	m.ObserveRPC("Commit", "OK", time.Millisecond)

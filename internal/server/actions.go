@@ -118,7 +118,7 @@ func serveAction(w http.ResponseWriter, r *http.Request, o Options, action, job 
 		if err != nil {
 			return actionError(w, err)
 		}
-		w.Header().Set("Location", "/jobs/"+job+"/runs")
+		w.Header().Set("Location", "runs") // relative: the handler may be mounted under a prefix
 		return http.StatusAccepted, run
 	default:
 		paused := action == actionPause

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -256,8 +257,10 @@ func TestActionStatuses(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &run); rec.Code != 202 || err != nil || run.ID == "" || run.Term != 4 {
 		t.Fatalf("POST run: %d %s, want 202 with the run's id and term", rec.Code, rec.Body)
 	}
-	if loc := rec.Header().Get("Location"); loc != "/jobs/go_preacher/runs" {
-		t.Errorf("POST run: Location %q", loc)
+	// Relative, so that it holds under any prefix the handler is mounted at.
+	if loc, _ := url.Parse(rec.Header().Get("Location")); loc == nil ||
+		(&url.URL{Path: "/jobs/go_preacher/run"}).ResolveReference(loc).Path != "/jobs/go_preacher/runs" {
+		t.Errorf("POST run: Location %q, want the job's runs", rec.Header().Get("Location"))
 	}
 	for _, a := range []struct{ action, want string }{{"pause", `"paused": true`}, {"resume", `"paused": false`}} {
 		action, want := a.action, a.want

@@ -122,7 +122,7 @@ func TestStatusPageButtonsWithActions(t *testing.T) {
 			t.Errorf("paused job's cell %q, want the paused badge", r.cells["Job"])
 		}
 	}
-	for _, want := range []string{`id="admin-token"`, `<script src="/status.js" defer></script>`, `data-refresh="5"`} {
+	for _, want := range []string{`id="admin-token"`, `<script src="status.js" defer></script>`, `data-refresh="5"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
 		}

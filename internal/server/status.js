@@ -26,7 +26,7 @@
       out.dataset.status = '';
       out.textContent = `${action} ${job}…`;
       try {
-        const resp = await fetch(`/jobs/${encodeURIComponent(job)}/${action}`, {
+        const resp = await fetch(`jobs/${encodeURIComponent(job)}/${action}`, {
           method: 'POST',
           headers: {'Authorization': 'Bearer ' + input.value.trim()},
         });

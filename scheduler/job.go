@@ -1,0 +1,67 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"go-leader-election/lease"
+)
+
+// Job is one scheduled unit of work.
+type Job struct {
+	// Name identifies the job across replicas: it keys the job's lease, so
+	// every replica that runs the job must use the same name. 1 to 100
+	// lower-case letters, digits and '_', starting with a letter or digit.
+	Name string
+	// Schedule says when it ticks: 5-field cron ("*/5 * * * *"), 6-field
+	// cron with seconds, descriptors ("@hourly"), a "CRON_TZ=Europe/Paris "
+	// prefix, or "@every D" (multiples of D since the Unix epoch, so every
+	// replica computes the same ticks).
+	Schedule string
+	// Run does the work of one tick. Its context ends when the run must stop
+	// (shutdown past Timing.ShutdownTimeout, or a lease that can no longer
+	// be trusted); it carries the run's fencing token (TokenFrom). A
+	// returned error is logged and recorded; a panic is recovered as one.
+	Run func(ctx context.Context) error
+}
+
+// ErrBadJob is wrapped by every error Add returns for an invalid job.
+var ErrBadJob = errors.New("scheduler: bad job")
+
+// ErrDuplicateJob: Add was given a name already added.
+var ErrDuplicateJob = errors.New("scheduler: job already added")
+
+// ErrStarted: Add after Run, or Run called twice.
+var ErrStarted = errors.New("scheduler: already started")
+
+var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,99}$`)
+
+// CheckJobName returns an error, naming the name, unless it is a valid
+// Job.Name.
+func CheckJobName(name string) error {
+	if !jobNameRE.MatchString(name) {
+		return fmt.Errorf("%w: name %q: want 1 to 100 lower-case letters, digits and '_', starting with a letter or digit", ErrBadJob, name)
+	}
+	return nil
+}
+
+// A JobOption configures one job (Add).
+type JobOption func(*jobSettings) error
+
+// jobSettings are a job's options, with their defaults.
+type jobSettings struct{}
+
+// Token is the fencing token of one run: the run of Tick of the job Name
+// under lease Term. Terms only grow, so a system that remembers the highest
+// term it accepted for a job can refuse a write from a replica that has been
+// deposed.
+type Token = lease.Token
+
+// TokenFrom returns the fencing token of the run ctx belongs to (a Job.Run's
+// context).
+func TokenFrom(ctx context.Context) (Token, bool) { return lease.TokenFrom(ctx) }
+
+// ErrNotRunning: an operator's action before Run has started the jobs.
+var ErrNotRunning = errors.New("scheduler: not running yet")
