@@ -1,0 +1,157 @@
+package scheduler_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go-leader-election/scheduler"
+	"go-leader-election/store/memory"
+)
+
+func nop(context.Context) error { return nil }
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	bad := scheduler.DefaultTiming()
+	bad.RenewDeadline = bad.LeaseDuration
+	const secret = "short secret"
+	for _, tc := range []struct {
+		opt  scheduler.Option
+		want string
+	}{
+		{scheduler.WithNode("my node"), `WithNode("my node")`},
+		{scheduler.WithNode(""), `WithNode("")`},
+		{scheduler.WithTiming(bad), "RenewDeadline"},
+		{scheduler.WithMemberPeriod(time.Hour), "WithMemberPeriod(1h0m0s)"},
+		{scheduler.WithHistoryLimit(-1), "WithHistoryLimit(-1)"},
+		{scheduler.WithHistoryLimit(501), "WithHistoryLimit(501)"},
+		{scheduler.WithAdminToken(secret), "at least 16"},
+		{scheduler.WithRegisterer(nil), "WithRegisterer"},
+		{scheduler.WithClock(nil), "WithClock"},
+		{scheduler.WithObserver(nil), "WithObserver"},
+	} {
+		_, err := scheduler.New(memory.New(), tc.opt)
+		if !errors.Is(err, scheduler.ErrBadOption) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New: %v, want ErrBadOption naming %s", err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("New: %v echoes the admin token", err)
+		}
+	}
+	if _, err := scheduler.New(nil); !errors.Is(err, scheduler.ErrBadOption) {
+		t.Errorf("New(nil): %v, want ErrBadOption", err)
+	}
+}
+
+func TestAddRejectsBadJobs(t *testing.T) {
+	s, err := scheduler.New(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(scheduler.Job{Name: "a", Schedule: "@every 1s", Run: nop}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		job  scheduler.Job
+		is   error
+		want string
+	}{
+		{scheduler.Job{Name: "Bad-Name", Schedule: "@every 1s", Run: nop}, scheduler.ErrBadJob, `"Bad-Name"`},
+		{scheduler.Job{Name: "", Schedule: "@every 1s", Run: nop}, scheduler.ErrBadJob, `name ""`},
+		{scheduler.Job{Name: "b", Schedule: "every tuesday", Run: nop}, scheduler.ErrBadJob, `job b: bad schedule "every tuesday"`},
+		{scheduler.Job{Name: "c", Schedule: "@every 1s"}, scheduler.ErrBadJob, "job c: Run is nil"},
+		{scheduler.Job{Name: "a", Schedule: "@every 2s", Run: nop}, scheduler.ErrDuplicateJob, "a"},
+	} {
+		err := s.Add(tc.job)
+		if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Add(%q): %v, want %v naming %s", tc.job.Name, err, tc.is, tc.want)
+		}
+	}
+}
+
+func TestRunTwiceAndAddAfterRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := scheduler.New(memory.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(t.Context())
+		go s.Run(ctx)
+		synctest.Wait()
+		if err := s.Run(ctx); !errors.Is(err, scheduler.ErrStarted) {
+			t.Errorf("second Run: %v, want ErrStarted", err)
+		}
+		if err := s.Add(scheduler.Job{Name: "late", Schedule: "@every 1s", Run: nop}); !errors.Is(err, scheduler.ErrStarted) {
+			t.Errorf("Add after Run: %v, want ErrStarted", err)
+		}
+		stop()
+		<-s.Done()
+	})
+}
+
+// TestReplicasRunEachTickOnce: three replicas of a service, each with the
+// same three jobs on one store, run every tick of every job exactly once,
+// share the jobs out, and release everything when stopped.
+func TestReplicasRunEachTickOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		var mu sync.Mutex
+		runs := map[string]map[time.Time][]string{} // job -> tick -> nodes
+		ctx, stop := context.WithCancel(t.Context())
+		var replicas []*scheduler.Scheduler
+		for _, node := range []string{"a", "b", "c"} {
+			s, err := scheduler.New(st, scheduler.WithNode(node))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, job := range []string{"j1", "j2", "j3"} {
+				err := s.Add(scheduler.Job{Name: job, Schedule: "@every 1s", Run: func(ctx context.Context) error {
+					tok, _ := scheduler.TokenFrom(ctx)
+					mu.Lock()
+					defer mu.Unlock()
+					if runs[job] == nil {
+						runs[job] = map[time.Time][]string{}
+					}
+					runs[job][tok.Tick] = append(runs[job][tok.Tick], node)
+					return nil
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			replicas = append(replicas, s)
+			go s.Run(ctx)
+		}
+		time.Sleep(30 * time.Second) // synthetic time: the protocol runs for 30 s
+		shared := map[string]bool{}
+		for _, st := range replicas[0].Status() {
+			shared[st.Leader] = true
+		}
+		stop()
+		for _, s := range replicas {
+			<-s.Done()
+		}
+		for job, ticks := range runs {
+			if len(ticks) < 28 {
+				t.Errorf("%s: %d ticks run in 30 s, want at least 28", job, len(ticks))
+			}
+			for tick, nodes := range ticks {
+				if len(nodes) != 1 {
+					t.Errorf("%s: tick %s ran on %v", job, tick.Format(time.TimeOnly), nodes)
+				}
+			}
+		}
+		if len(shared) < 2 {
+			t.Errorf("the jobs are led by %v: want them shared out", shared)
+		}
+		for _, job := range []string{"j1", "j2", "j3"} {
+			if rec, err := st.Get(context.Background(), job); err != nil || rec.Held() {
+				t.Errorf("%s after stop: %+v, %v: want released", job, rec, err)
+			}
+		}
+	})
+}
