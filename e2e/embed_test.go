@@ -147,3 +147,68 @@ func get(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestREADMEEmbedProgram builds the README's "Embed it" program as another
+// module would (a replace directive to this checkout), checks it is at most
+// 30 lines, runs it, and stops it with SIGINT: it runs its job once per
+// tick and exits cleanly.
+func TestREADMEEmbedProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs it for seconds")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Embed it\n")
+	_, program, _ := strings.Cut(section, "```go\n")
+	program, _, _ = strings.Cut(program, "```")
+	if n := strings.Count(program, "\n"); n == 0 || n > 30 {
+		t.Fatalf("README's Embed it program has %d lines, want 1 to 30", n)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mod := "module example.com/hello\n\ngo 1.26\n\nrequire go-leader-election v0.0.0\n\nreplace go-leader-election => " + root + "\n"
+	for name, body := range map[string]string{"go.mod": mod, "main.go": program} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", "hello", "."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	cmd := exec.Command(filepath.Join(dir, "hello"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(out)
+	ticks := map[string]int{}
+	for len(ticks) < 3 && sc.Scan() { // @every 2s: three ticks within about 6 s
+		var tick string
+		var term int
+		if _, err := fmt.Sscanf(sc.Text(), "hello, tick %s term %d", &tick, &term); err != nil || term != 1 {
+			t.Fatalf("the program printed %q", sc.Text())
+		}
+		ticks[tick]++
+		if ticks[tick] > 1 {
+			t.Errorf("tick %s ran twice", tick)
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGINT: %v, want exit 0", err)
+	}
+}
