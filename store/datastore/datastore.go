@@ -67,7 +67,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"cloud.google.com/go/datastore"
@@ -95,11 +94,9 @@ const pingName = "(ping)"
 // transactions on the same job, after the client library's retries.
 var ErrContention = errors.New("transaction contention")
 
-// Config says where the leases live. Only Project is needed, and it may come
-// from the environment.
+// Config says where the leases live. Only Project is needed.
 type Config struct {
-	// Project is the Google Cloud project. If empty, New uses
-	// $DATASTORE_PROJECT_ID, else $GOOGLE_CLOUD_PROJECT.
+	// Project is the Google Cloud project. Required.
 	Project string
 	// Database is a named database; "" is the default database.
 	Database string
@@ -159,14 +156,11 @@ var (
 // New builds the Datastore client, with the RPC counter (see Calls)
 // installed. It does not contact the server; call Ping for that.
 func New(ctx context.Context, cfg Config) (*Store, error) {
+	// The package reads no environment: the daemon's backend (backend.go)
+	// reads DATASTORE_PROJECT_ID and GOOGLE_CLOUD_PROJECT into Config.
 	project := cfg.Project
-	for _, env := range []string{"DATASTORE_PROJECT_ID", "GOOGLE_CLOUD_PROJECT"} {
-		if project == "" {
-			project = os.Getenv(env)
-		}
-	}
 	if project == "" {
-		return nil, errors.New("datastore: no project: set Config.Project, DATASTORE_PROJECT_ID or GOOGLE_CLOUD_PROJECT")
+		return nil, errors.New("datastore: no project: set Config.Project")
 	}
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("datastore: negative timeout %v", cfg.Timeout)

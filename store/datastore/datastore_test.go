@@ -398,16 +398,17 @@ func TestEmptyJobName(t *testing.T) {
 	}
 }
 
+// TestNewNeedsProject: the project comes from Config alone; the package
+// reads no environment (the daemon's backend reads the variables).
 func TestNewNeedsProject(t *testing.T) {
-	t.Setenv("DATASTORE_PROJECT_ID", "")
-	t.Setenv("GOOGLE_CLOUD_PROJECT", "")
-	if _, err := dsstore.New(context.Background(), dsstore.Config{ClientOptions: emu.ClientOptions()}); err == nil {
-		t.Fatal("New without a project succeeded")
-	}
+	t.Setenv("DATASTORE_PROJECT_ID", project)
 	t.Setenv("GOOGLE_CLOUD_PROJECT", project)
-	s, err := dsstore.New(context.Background(), dsstore.Config{Namespace: "env", ClientOptions: emu.ClientOptions()})
+	if _, err := dsstore.New(context.Background(), dsstore.Config{ClientOptions: emu.ClientOptions()}); err == nil {
+		t.Fatal("New without Config.Project succeeded")
+	}
+	s, err := dsstore.New(context.Background(), dsstore.Config{Project: project, Namespace: "env", ClientOptions: emu.ClientOptions()})
 	if err != nil {
-		t.Fatalf("New with GOOGLE_CLOUD_PROJECT: %v", err)
+		t.Fatalf("New with Config.Project: %v", err)
 	}
 	defer s.Close()
 	if err := s.Ping(context.Background()); err != nil {
@@ -418,8 +419,7 @@ func TestNewNeedsProject(t *testing.T) {
 // TestEmulatorHostEnv: the daemon's way in, with only the environment.
 func TestEmulatorHostEnv(t *testing.T) {
 	t.Setenv("DATASTORE_EMULATOR_HOST", emu.Addr())
-	t.Setenv("DATASTORE_PROJECT_ID", project)
-	s, err := dsstore.New(context.Background(), dsstore.Config{Namespace: "env-host"})
+	s, err := dsstore.New(context.Background(), dsstore.Config{Project: project, Namespace: "env-host"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
