@@ -17,6 +17,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/emulator"
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/config"
 	"go-leader-election/internal/electioncmd"
 	"go-leader-election/internal/logging"
@@ -116,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	health := group.Health()
-	var members func() []schedulers.MemberStatus
+	var members func() []balance.MemberStatus
 	if membership != nil {
 		members = group.Members
 		m.UseMembers(members)
@@ -208,7 +209,7 @@ func historyAndControl(st store.Store, cfg config.Config) (store.History, store.
 // clock offset is this node's clock (CLOCK_OFFSET included) minus the
 // store's, as the store estimates it (Datastore: from commit timestamps).
 func newMembership(cfg config.Config, st store.Store, id schedulers.Identity, clk clock.Clock,
-	scheduled []schedulers.Scheduled, log zerolog.Logger) (*schedulers.Membership, error) {
+	scheduled []schedulers.Scheduled, log zerolog.Logger) (*balance.Membership, error) {
 	ms, ok := st.(store.Members)
 	if !cfg.Balance || !ok {
 		return nil, nil
@@ -224,8 +225,8 @@ func newMembership(cfg config.Config, st store.Store, id schedulers.Identity, cl
 			return off + cfg.ClockOffset, ok
 		}
 	}
-	return schedulers.NewMembership(schedulers.MembershipConfig{
-		Store: ms, Identity: id, Jobs: names, Period: cfg.MemberPeriod, Timeout: cfg.Timing.StoreTimeout,
+	return balance.NewMembership(balance.MembershipConfig{
+		Store: ms, Self: id.Member(), Jobs: names, Period: cfg.MemberPeriod, Timeout: cfg.Timing.StoreTimeout,
 		Clock: clk, Started: clk.Now(), ClockOffset: offset, Log: log,
 	})
 }

@@ -23,7 +23,7 @@
 // job_0001, ...), every job "@every <-every>" with schedulers.DefaultTiming()
 // and the real clock, logging through the daemon's own JSON logger (package
 // logging) into a counter at level info. With -balance (the default) each
-// node's Group has a schedulers.Membership built as the daemon builds it
+// node's Group has a balance.Membership built as the daemon builds it
 // (period -member-period, default 2 s as MEMBER_PERIOD; clock offset from
 // the store's commit timestamps), so the jobs share themselves out;
 // -balance=false leaves it out (BALANCE=false). A job's run records (job,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/logging"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/jobs"
@@ -72,7 +73,7 @@ type result struct {
 	handovers       int64                 // "Handing over" events, whole run
 	joined, left    int64                 // "Member joined" / "Member left" events, all nodes, whole run
 	seenBy          string
-	seen            []schedulers.MemberStatus // seenBy's Group.Members() at the window's end
+	seen            []balance.MemberStatus // seenBy's Group.Members() at the window's end
 	joiner, leaver  string
 	joinAt, leaveAt time.Duration // since the start
 	leaveStop       time.Duration // from cancelling the leaver to its Group.Run returning
@@ -187,11 +188,11 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 			scheduled[j] = schedulers.Scheduled{Job: job, Spec: spec, Schedule: sched}
 		}
 		id := schedulers.NewIdentity(nd.name)
-		var ms *schedulers.Membership
+		var ms *balance.Membership
 		if o.balance {
 			// As the daemon builds it (run.go's newMembership).
-			ms, err = schedulers.NewMembership(schedulers.MembershipConfig{
-				Store: st, Identity: id, Jobs: names, Period: o.memberPeriod, Timeout: timing.StoreTimeout,
+			ms, err = balance.NewMembership(balance.MembershipConfig{
+				Store: st, Self: id.Member(), Jobs: names, Period: o.memberPeriod, Timeout: timing.StoreTimeout,
 				Clock: clock.Real{}, Started: time.Now(), Log: base,
 				ClockOffset: func() (time.Duration, bool) {
 					off, _, ok := st.ClockOffset()

@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/balance"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 )
@@ -33,8 +34,8 @@ type GroupConfig struct {
 	// default a Health that logs nothing.
 	Health *store.Health
 	// Membership, if set, shares the jobs out among the nodes: it is run
-	// with the schedulers and consulted by each (see Membership).
-	Membership *Membership
+	// with the schedulers and consulted by each (see balance.Membership).
+	Membership *balance.Membership
 	// History, if set, keeps the history of every job's runs; the group
 	// writes it through one History (history.go) shared by its schedulers.
 	History store.History
@@ -47,7 +48,7 @@ type GroupConfig struct {
 type Group struct {
 	scheds  []*Scheduler
 	health  *store.Health
-	members *Membership
+	members *balance.Membership
 	history *History      // nil when the history is off
 	runs    store.History // what history writes to, for reads
 	timeout time.Duration
@@ -107,7 +108,7 @@ func (g *Group) Run(ctx context.Context) {
 
 // Members returns the live members with the jobs each leads, as this node
 // sees them; nil without a Membership.
-func (g *Group) Members() []MemberStatus {
+func (g *Group) Members() []balance.MemberStatus {
 	if g.members == nil {
 		return nil
 	}

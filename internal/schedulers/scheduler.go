@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/balance"
 	"go-leader-election/jobs"
 	"go-leader-election/lease"
 	"go-leader-election/store"
@@ -43,14 +44,16 @@ type Config struct {
 	// Control, if set, enables the operator's actions: RunNow and
 	// SetPaused (actions.go).
 	Control store.Control
-	// Balance, if set, shares the jobs out among the nodes (Membership):
-	// a holder hands a job over, between runs, to the node it prefers.
+	// Balance, if set, shares the jobs out among the nodes
+	// (balance.Membership): a holder hands a job over, between runs, to the
+	// node it prefers.
 	Balance Balancer
 }
 
-// Balancer answers which member should lead a job (see Membership).
+// Balancer answers which member should lead a job, and whether it has an
+// opinion (see balance.Membership.Preferred).
 type Balancer interface {
-	Preferred(job string) (Candidate, bool)
+	Preferred(job string) (balance.Candidate, bool)
 }
 
 // Scheduler runs one job on this node, on the ticks no other node runs.
