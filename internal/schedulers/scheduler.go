@@ -69,7 +69,7 @@ type Scheduler struct {
 
 	mu   sync.Mutex
 	run  *activeRun
-	last *RunRecord
+	last *LastRun
 	next time.Time
 
 	act actions // the operator's actions (actions.go)
