@@ -24,6 +24,7 @@ import (
 	"go-leader-election/internal/metrics"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/internal/server"
+	"go-leader-election/internal/storehealth"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 	_ "go-leader-election/store/backends" // every STORE backend
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	gcfg := schedulers.GroupConfig{
 		Jobs: scheduled, Store: st, Clock: clk, Identity: id, Timing: cfg.Timing, Log: base, Observer: m,
 		// Health logs store outages, once each, naming the address tried.
-		Health:     &store.Health{Log: &log, Store: cfg.Backend.Describe()},
+		Health:     &storehealth.Health{Log: &log, Store: cfg.Backend.Describe()},
 		Membership: membership,
 	}
 	gcfg.History, gcfg.Control = historyAndControl(st, cfg)

@@ -11,6 +11,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/internal/balance"
+	"go-leader-election/internal/storehealth"
 	"go-leader-election/jobs"
 	"go-leader-election/lease"
 	"go-leader-election/store"
@@ -35,7 +36,7 @@ type Config struct {
 	// Log receives the job's events; job and node are added.
 	Log zerolog.Logger
 	// Health, if set, is told the outcome of every store call.
-	Health *store.Health
+	Health *storehealth.Health
 	// Observer, if set, is told of runs, skips and leadership changes.
 	Observer Observer
 	// History, if set, records every run (and runs lost by a holder this
