@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"go-leader-election/internal/schedulers"
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/server"
 	"go-leader-election/store"
 )
@@ -26,7 +26,7 @@ import (
 //	mux.Handle("/scheduler/", http.StripPrefix("/scheduler", s.Handler()))
 func (s *Scheduler) Handler() http.Handler {
 	act := actions{s}
-	var members func() []schedulers.MemberStatus
+	var members func() []balance.MemberStatus
 	if _, ok := s.st.(store.Members); ok && s.set.balance {
 		members = s.members
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/moby/moby/pkg/namesgenerator"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/metrics"
 	"go-leader-election/internal/schedulers"
+	"go-leader-election/internal/storehealth"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 )
@@ -23,7 +25,7 @@ type Scheduler struct {
 	st      store.Store
 	set     settings
 	id      schedulers.Identity
-	health  *store.Health
+	health  *storehealth.Health
 	metrics *metrics.Metrics // nil without WithRegisterer
 	done    chan struct{}
 
@@ -58,7 +60,7 @@ func New(st store.Store, opts ...Option) (*Scheduler, error) {
 	s := &Scheduler{st: st, set: set, id: schedulers.NewIdentity(set.node), done: make(chan struct{})}
 	log := set.log.With().Str("node", set.node).Logger()
 	// Health logs store outages, once each, naming the store.
-	s.health = &store.Health{Log: &log, Store: set.storeDesc}
+	s.health = &storehealth.Health{Log: &log, Store: set.storeDesc}
 	if set.registerer != nil {
 		m, err := metrics.New(set.registerer, s.statuses)
 		if err != nil {
@@ -183,7 +185,7 @@ func (s *Scheduler) newGroup() (*schedulers.Group, error) {
 // when balance is off or the store keeps no member records. Its clock offset
 // is this replica's clock minus the store's, as the store estimates it
 // (Datastore: from commit timestamps), plus any offset of the clock given.
-func (s *Scheduler) newMembership() (*schedulers.Membership, error) {
+func (s *Scheduler) newMembership() (*balance.Membership, error) {
 	ms, ok := s.st.(store.Members)
 	if !s.set.balance || !ok {
 		return nil, nil
@@ -200,8 +202,8 @@ func (s *Scheduler) newMembership() (*schedulers.Membership, error) {
 			return off + knob, ok
 		}
 	}
-	return schedulers.NewMembership(schedulers.MembershipConfig{
-		Store: ms, Identity: s.id, Jobs: names, Period: s.set.memberPeriod, Timeout: s.set.timing.StoreTimeout,
+	return balance.NewMembership(balance.MembershipConfig{
+		Store: ms, Self: s.id.Member(), Jobs: names, Period: s.set.memberPeriod, Timeout: s.set.timing.StoreTimeout,
 		Clock: s.set.clock, Started: s.set.clock.Now(), ClockOffset: offset, Log: s.set.log,
 	})
 }

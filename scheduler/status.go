@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/store"
 )
@@ -76,7 +77,7 @@ func (s *Scheduler) statuses() []schedulers.Status {
 }
 
 // members is the live replicas as this one sees them (with balance on).
-func (s *Scheduler) members() []schedulers.MemberStatus {
+func (s *Scheduler) members() []balance.MemberStatus {
 	if g := s.running(); g != nil {
 		return g.Members()
 	}

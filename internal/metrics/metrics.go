@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc/codes"
 
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/store"
 )
@@ -200,7 +201,7 @@ func (c leaderCollector) Collect(ch chan<- prometheus.Metric) {
 // are live), scheduler_jobs_led (how many jobs this node leads) and
 // scheduler_clock_offset_seconds (each member's estimate of its clock
 // minus the store's, by member node). members is read at each scrape.
-func (m *Metrics) UseMembers(members func() []schedulers.MemberStatus) error {
+func (m *Metrics) UseMembers(members func() []balance.MemberStatus) error {
 	return m.reg.Register(memberCollector{
 		members: members,
 		count:   prometheus.NewDesc("scheduler_members", "Live replicas, as this node sees them.", nil, nil),
@@ -212,7 +213,7 @@ func (m *Metrics) UseMembers(members func() []schedulers.MemberStatus) error {
 }
 
 type memberCollector struct {
-	members            func() []schedulers.MemberStatus
+	members            func() []balance.MemberStatus
 	jobs               func() []schedulers.Status
 	count, led, offset *prometheus.Desc
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"go-leader-election/internal/balance"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 	"go-leader-election/store/memory"
@@ -89,7 +90,7 @@ func (b *balanced) start(name string, run time.Duration) {
 	n := &balancedNode{store: &faultyStore{Store: b.st}, done: make(chan struct{})}
 	id := NewIdentity(name)
 	log := zerolog.New(b.log).Hook(timeHook{})
-	ms, err := NewMembership(MembershipConfig{Store: downableMembers{b.st, n.store}, Identity: id, Jobs: b.names,
+	ms, err := balance.NewMembership(balance.MembershipConfig{Store: downableMembers{b.st, n.store}, Self: id.Member(), Jobs: b.names,
 		Period: 2 * time.Second, Started: time.Now(), Log: log})
 	if err != nil {
 		b.t.Fatal(err)

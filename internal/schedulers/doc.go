@@ -47,17 +47,18 @@
 //
 // # Balance
 //
-// With a Membership (BALANCE), each node renews a member record every
-// Period and reads the others'; records lapse by observed time, as leases
-// do. Every node computes the same assignment of jobs to the live members
-// that have been seen for 2 Periods (Assign: rendezvous hashing with at
-// most ceil(jobs/members) per node). A holder whose job is preferred
-// elsewhere hands it over at a tick, between runs: it releases the lease
-// instead of claiming, and the preferred node claims that tick after
-// FollowerDelay. Other nodes defer: they claim a released lease only if the
-// preferred node has not Grace/2 later. A lapsed lease (its holder died) is
-// claimed at once by whoever sees the lapse first, and moved by balance at
-// a later tick: a takeover never waits for views of the members to agree.
+// With a Membership (BALANCE; package balance), each node renews a member
+// record every Period and reads the others'; records lapse by observed
+// time, as leases do. Every node computes the same assignment of jobs to
+// the live members that have been seen for 2 Periods (balance.Assign:
+// rendezvous hashing with at most ceil(jobs/members) per node). A holder
+// whose job is preferred elsewhere hands it over at a tick, between runs:
+// it releases the lease instead of claiming, and the preferred node claims
+// that tick after FollowerDelay. Other nodes defer: they claim a released
+// lease only if the preferred node has not Grace/2 later. A lapsed lease
+// (its holder died) is claimed at once by whoever sees the lapse first, and
+// moved by balance at a later tick: a takeover never waits for views of
+// the members to agree.
 //
 // Balance promises that with a stable membership every job has one
 // preferred node, that a move happens between runs and costs no tick, and

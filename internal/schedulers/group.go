@@ -8,6 +8,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/balance"
+	"go-leader-election/internal/storehealth"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 )
@@ -31,10 +33,10 @@ type GroupConfig struct {
 	Observer Observer
 	// Health, if set, is the node's store health (with its outage log);
 	// default a Health that logs nothing.
-	Health *store.Health
+	Health *storehealth.Health
 	// Membership, if set, shares the jobs out among the nodes: it is run
-	// with the schedulers and consulted by each (see Membership).
-	Membership *Membership
+	// with the schedulers and consulted by each (see balance.Membership).
+	Membership *balance.Membership
 	// History, if set, keeps the history of every job's runs; the group
 	// writes it through one History (history.go) shared by its schedulers.
 	History store.History
@@ -46,8 +48,8 @@ type GroupConfig struct {
 // and one Health. The daemon and cmd/scale build their nodes with it.
 type Group struct {
 	scheds  []*Scheduler
-	health  *store.Health
-	members *Membership
+	health  *storehealth.Health
+	members *balance.Membership
 	history *History      // nil when the history is off
 	runs    store.History // what history writes to, for reads
 	timeout time.Duration
@@ -57,7 +59,7 @@ type Group struct {
 func NewGroup(cfg GroupConfig) (*Group, error) {
 	g := &Group{health: cfg.Health, members: cfg.Membership, runs: cfg.History, timeout: cfg.Timing.StoreTimeout}
 	if g.health == nil {
-		g.health = &store.Health{}
+		g.health = &storehealth.Health{}
 	}
 	if cfg.History != nil {
 		var err error
@@ -107,7 +109,7 @@ func (g *Group) Run(ctx context.Context) {
 
 // Members returns the live members with the jobs each leads, as this node
 // sees them; nil without a Membership.
-func (g *Group) Members() []MemberStatus {
+func (g *Group) Members() []balance.MemberStatus {
 	if g.members == nil {
 		return nil
 	}
@@ -137,4 +139,4 @@ func (g *Group) Statuses() []Status {
 }
 
 // Health is the store's health as this node's store calls saw it.
-func (g *Group) Health() *store.Health { return g.health }
+func (g *Group) Health() *storehealth.Health { return g.health }

@@ -3,6 +3,8 @@ package schedulers
 import (
 	"crypto/rand"
 	"encoding/hex"
+
+	"go-leader-election/internal/balance"
 )
 
 // Identity names a process. Node is the operator's name for the replica;
@@ -18,4 +20,9 @@ func NewIdentity(node string) Identity {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return Identity{Node: node, Holder: node + "/" + hex.EncodeToString(b)}
+}
+
+// Member returns the identity as balance names a member: ID the holder.
+func (id Identity) Member() balance.Candidate {
+	return balance.Candidate{ID: id.Holder, Node: id.Node}
 }

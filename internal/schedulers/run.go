@@ -89,7 +89,7 @@ func (s *Scheduler) execute(r *activeRun) {
 	dur := s.clk.Now().Sub(r.start)
 	r.cancel(nil)
 
-	rec := &RunRecord{Tick: r.tok.Tick, Start: r.start, Duration: dur}
+	rec := &LastRun{Tick: r.tok.Tick, Start: r.start, Duration: dur}
 	ev := s.log.Info()
 	if err != nil {
 		rec.Error = err.Error()

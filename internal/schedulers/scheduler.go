@@ -10,6 +10,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/balance"
+	"go-leader-election/internal/storehealth"
 	"go-leader-election/jobs"
 	"go-leader-election/lease"
 	"go-leader-election/store"
@@ -34,7 +36,7 @@ type Config struct {
 	// Log receives the job's events; job and node are added.
 	Log zerolog.Logger
 	// Health, if set, is told the outcome of every store call.
-	Health *store.Health
+	Health *storehealth.Health
 	// Observer, if set, is told of runs, skips and leadership changes.
 	Observer Observer
 	// History, if set, records every run (and runs lost by a holder this
@@ -43,14 +45,16 @@ type Config struct {
 	// Control, if set, enables the operator's actions: RunNow and
 	// SetPaused (actions.go).
 	Control store.Control
-	// Balance, if set, shares the jobs out among the nodes (Membership):
-	// a holder hands a job over, between runs, to the node it prefers.
+	// Balance, if set, shares the jobs out among the nodes
+	// (balance.Membership): a holder hands a job over, between runs, to the
+	// node it prefers.
 	Balance Balancer
 }
 
-// Balancer answers which member should lead a job (see Membership).
+// Balancer answers which member should lead a job, and whether it has an
+// opinion (see balance.Membership.Preferred).
 type Balancer interface {
-	Preferred(job string) (Candidate, bool)
+	Preferred(job string) (balance.Candidate, bool)
 }
 
 // Scheduler runs one job on this node, on the ticks no other node runs.
@@ -66,7 +70,7 @@ type Scheduler struct {
 
 	mu   sync.Mutex
 	run  *activeRun
-	last *RunRecord
+	last *LastRun
 	next time.Time
 
 	act actions // the operator's actions (actions.go)

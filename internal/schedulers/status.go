@@ -6,8 +6,9 @@ import (
 	"go-leader-election/lease"
 )
 
-// RunRecord describes a run of the job on this node.
-type RunRecord struct {
+// LastRun describes the latest run of the job on this node, as /jobs shows
+// it (store.RunRecord is a run as the shared history keeps it).
+type LastRun struct {
 	Tick     time.Time     `json:"tick"`
 	Start    time.Time     `json:"start"`
 	Duration time.Duration `json:"-"`
@@ -37,8 +38,8 @@ type Status struct {
 	Preferred string `json:"preferred,omitempty"`
 	Running   bool   `json:"running"`
 	// Paused is the job's pause flag, as last seen here.
-	Paused  bool       `json:"paused"`
-	LastRun *RunRecord `json:"last_run"`
+	Paused  bool     `json:"paused"`
+	LastRun *LastRun `json:"last_run"`
 }
 
 // Status returns a snapshot of what this node knows of the job.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/store"
 )
@@ -31,7 +32,7 @@ type Options struct {
 	Jobs func() []schedulers.Status
 	// Members, if set, returns the live replicas (GET /members and the
 	// status page's Replicas table); nil when balance is off.
-	Members func() []schedulers.MemberStatus
+	Members func() []balance.MemberStatus
 	// Ready reports whether the store answers; nil error means ready.
 	Ready func(ctx context.Context) error
 	// ReadyTimeout bounds a readiness check.
@@ -68,8 +69,8 @@ type JobsResponse struct {
 type MembersResponse struct {
 	Node string `json:"node"`
 	// Balance is false when BALANCE=false (Members is then empty).
-	Balance bool                      `json:"balance"`
-	Members []schedulers.MemberStatus `json:"members"`
+	Balance bool                   `json:"balance"`
+	Members []balance.MemberStatus `json:"members"`
 }
 
 // New returns the handler.
@@ -101,7 +102,7 @@ func New(o Options) http.Handler {
 		_ = enc.Encode(JobsResponse{Node: o.Node, Store: o.Store, Jobs: o.Jobs()})
 	})
 	mux.HandleFunc("GET /members", func(w http.ResponseWriter, _ *http.Request) {
-		ms := []schedulers.MemberStatus{}
+		ms := []balance.MemberStatus{}
 		if o.Members != nil {
 			ms = o.Members()
 		}

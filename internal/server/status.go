@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/schedulers"
 )
 
@@ -193,14 +194,14 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-func newMemberViews(ms []schedulers.MemberStatus, now time.Time) []memberView {
+func newMemberViews(ms []balance.MemberStatus, now time.Time) []memberView {
 	out := make([]memberView, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, memberView{
 			Node: m.Node, ID: m.ID, Self: m.Self,
 			Started: newTimeView(m.Started, now), Renewal: newTimeView(m.LastRenewal, now),
 			Offset: m.ClockOffsetText, OffsetKnown: m.ClockOffsetKnown,
-			OffsetHigh: m.ClockOffset > schedulers.ClockOffsetWarning || m.ClockOffset < -schedulers.ClockOffsetWarning,
+			OffsetHigh: m.ClockOffset > balance.ClockOffsetWarning || m.ClockOffset < -balance.ClockOffsetWarning,
 			Leads:      strings.Join(m.Leads, ", "), Preferred: strings.Join(m.Preferred, ", "),
 		})
 	}

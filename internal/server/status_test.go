@@ -26,14 +26,14 @@ func sampleJobs() []schedulers.Status {
 			NextTick:     statusNow.Add(3 * time.Second),
 			LastTick:     statusNow.Add(-5 * time.Second),
 			LeaseExpires: statusNow.Add(3*time.Second + 500*time.Millisecond),
-			LastRun: &schedulers.RunRecord{Tick: statusNow.Add(-5 * time.Second), Start: statusNow.Add(-5 * time.Second),
+			LastRun: &schedulers.LastRun{Tick: statusNow.Add(-5 * time.Second), Start: statusNow.Add(-5 * time.Second),
 				Duration: 1500 * time.Millisecond},
 		},
 		{
 			Job: "scala_preacher", Schedule: "*/10 * * * * *", Leader: "alpha", Term: 1, Leading: true, Running: true,
 			NextTick: statusNow.Add(3 * time.Second),
 			LastTick: statusNow.Add(-5 * time.Second),
-			LastRun: &schedulers.RunRecord{Tick: statusNow.Add(-15 * time.Second), Start: statusNow.Add(-15 * time.Second),
+			LastRun: &schedulers.LastRun{Tick: statusNow.Add(-15 * time.Second), Start: statusNow.Add(-15 * time.Second),
 				Duration: 42 * time.Millisecond, Error: hostileError},
 		},
 		{

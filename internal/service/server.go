@@ -15,6 +15,7 @@ import (
 
 	pb "go-leader-election/api/leaderelection/v1"
 	"go-leader-election/clock"
+	"go-leader-election/internal/storehealth"
 	"go-leader-election/store"
 )
 
@@ -60,7 +61,7 @@ type Server struct {
 	clk       clock.Clock
 	log       zerolog.Logger
 	elections *registry
-	storeOK   store.Health
+	storeOK   storehealth.Health
 	health    *health.Server
 
 	done      chan struct{} // closed by Close: ends watches and the sweeper

@@ -1,4 +1,4 @@
-package schedulers
+package balance
 
 import (
 	"cmp"
@@ -26,8 +26,10 @@ const ClockOffsetWarning = 500 * time.Millisecond
 type MembershipConfig struct {
 	// Store keeps the member records. Required.
 	Store store.Members
-	// Identity names this process. Required.
-	Identity Identity
+	// Self is this process as a member: ID its unique identity (the
+	// holder name of its leases), Node its node name. Required (ID
+	// non-empty).
+	Self Candidate
 	// Jobs are the names of the jobs to share out, the same on every node.
 	Jobs []string
 	// Period is how often the record is renewed and the others read. A
@@ -77,14 +79,14 @@ type memberView struct {
 
 // NewMembership returns a Membership; Run starts it.
 func NewMembership(cfg MembershipConfig) (*Membership, error) {
-	if cfg.Store == nil || cfg.Identity.Holder == "" {
-		return nil, errors.New("schedulers: MembershipConfig needs a Store and an Identity")
+	if cfg.Store == nil || cfg.Self.ID == "" {
+		return nil, errors.New("balance: MembershipConfig needs a Store and a Self")
 	}
 	if cfg.Period == 0 {
 		cfg.Period = 2 * time.Second
 	}
 	if cfg.Period < 0 {
-		return nil, fmt.Errorf("schedulers: member period %s must be positive", cfg.Period)
+		return nil, fmt.Errorf("balance: member period %s must be positive", cfg.Period)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = cfg.Period / 2
@@ -93,8 +95,8 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 		cfg.Clock = clock.Real{}
 	}
 	m := &Membership{cfg: cfg, clk: cfg.Clock, others: map[string]*memberView{}, badSeen: map[string]bool{},
-		log: cfg.Log.With().Str("node", cfg.Identity.Node).Logger()}
-	m.candidates = []Candidate{{ID: cfg.Identity.Holder, Node: cfg.Identity.Node}}
+		log: cfg.Log.With().Str("node", cfg.Self.Node).Logger()}
+	m.candidates = []Candidate{cfg.Self}
 	m.assigned = Assign(cfg.Jobs, m.candidates)
 	return m, nil
 }
@@ -112,7 +114,7 @@ func (m *Membership) Run(ctx context.Context) {
 		case <-ctx.Done():
 			timer.Stop()
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Timeout)
-			if err := m.cfg.Store.DeleteMember(dctx, m.cfg.Identity.Holder); err != nil {
+			if err := m.cfg.Store.DeleteMember(dctx, m.cfg.Self.ID); err != nil {
 				m.log.Warn().Err(err).Msg("Member record not deleted; peers see it lapse")
 			}
 			cancel()
@@ -126,7 +128,7 @@ func (m *Membership) round(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Timeout)
 	defer cancel()
 	now := m.clk.Now()
-	rec := store.Member{ID: m.cfg.Identity.Holder, Node: m.cfg.Identity.Node, Started: m.cfg.Started,
+	rec := store.Member{ID: m.cfg.Self.ID, Node: m.cfg.Self.Node, Started: m.cfg.Started,
 		Renewed: now, TTL: m.TTL()}
 	if m.cfg.ClockOffset != nil {
 		if off, ok := m.cfg.ClockOffset(); ok {
@@ -172,13 +174,13 @@ func (m *Membership) update(list []store.Member) {
 	m.listedAt = now
 	present := map[string]bool{}
 	for _, r := range list {
-		if r.ID == m.cfg.Identity.Holder {
+		if r.ID == m.cfg.Self.ID {
 			continue
 		}
 		present[r.ID] = true
 		v := m.others[r.ID]
 		if v == nil {
-			l, err := lease.New(lease.Config{Store: nopLeaseStore{}, Name: "member " + r.ID, Holder: m.cfg.Identity.Holder,
+			l, err := lease.New(lease.Config{Store: nopLeaseStore{}, Name: "member " + r.ID, Holder: m.cfg.Self.ID,
 				Clock: m.clk, Trust: 0.5, Timeout: m.cfg.Timeout})
 			if err != nil {
 				continue // cannot happen: the config is valid
@@ -223,7 +225,7 @@ func (m *Membership) update(list []store.Member) {
 // candidatesLocked returns this process and the others that are live and
 // seen stably.
 func (m *Membership) candidatesLocked(now time.Time) []Candidate {
-	out := []Candidate{{ID: m.cfg.Identity.Holder, Node: m.cfg.Identity.Node}}
+	out := []Candidate{m.cfg.Self}
 	for id, v := range m.others {
 		if !v.lapsed && now.Sub(v.firstSeen) >= 2*m.cfg.Period {
 			out = append(out, Candidate{ID: id, Node: v.rec.Node})
@@ -247,8 +249,8 @@ func (m *Membership) Preferred(job string) (Candidate, bool) {
 	if !ok {
 		return Candidate{}, false
 	}
-	if id == m.cfg.Identity.Holder {
-		return Candidate{ID: id, Node: m.cfg.Identity.Node}, true
+	if id == m.cfg.Self.ID {
+		return m.cfg.Self, true
 	}
 	if v := m.others[id]; v != nil {
 		return Candidate{ID: id, Node: v.rec.Node}, true
@@ -280,7 +282,7 @@ type MemberStatus struct {
 func (m *Membership) Members() []MemberStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	self := MemberStatus{Node: m.cfg.Identity.Node, ID: m.cfg.Identity.Holder, Started: m.cfg.Started,
+	self := MemberStatus{Node: m.cfg.Self.Node, ID: m.cfg.Self.ID, Started: m.cfg.Started,
 		LastRenewal: m.listedAt, ClockOffset: m.offset, ClockOffsetKnown: m.offsetOK, Self: true}
 	out := []MemberStatus{self}
 	for id, v := range m.others {

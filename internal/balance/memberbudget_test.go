@@ -1,4 +1,4 @@
-package schedulers_test
+package balance_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/emulator"
+	"go-leader-election/internal/balance"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/store"
 	dsstore "go-leader-election/store/datastore"
@@ -64,7 +65,7 @@ func TestMembershipRPCBudget(t *testing.T) {
 	var wg sync.WaitGroup
 	var counters []*roundCounter
 	var stores []*dsstore.Store
-	var members []*schedulers.Membership
+	var members []*balance.Membership
 	for _, node := range []string{"a", "b", "c"} {
 		st, err := dsstore.New(ctx, dsstore.Config{Project: "memberbudget", ClientOptions: emu.ClientOptions()})
 		if err != nil {
@@ -77,8 +78,8 @@ func TestMembershipRPCBudget(t *testing.T) {
 		stores = append(stores, st)
 		c := &roundCounter{Members: st, calls: st.Calls(), target: rounds, enough: make(chan struct{})}
 		counters = append(counters, c)
-		ms, err := schedulers.NewMembership(schedulers.MembershipConfig{
-			Store: c, Identity: schedulers.NewIdentity(node), Jobs: []string{"j0", "j1", "j2"},
+		ms, err := balance.NewMembership(balance.MembershipConfig{
+			Store: c, Self: schedulers.NewIdentity(node).Member(), Jobs: []string{"j0", "j1", "j2"},
 			Period: period, Timeout: schedulers.DefaultTiming().StoreTimeout, // as the daemon's
 			Clock: clock.Real{}, Started: time.Now(), Log: zerolog.Nop(),
 			ClockOffset: func() (time.Duration, bool) { // as the daemon's: no RPC of its own
@@ -139,4 +140,16 @@ func TestMembershipRPCBudget(t *testing.T) {
 		t.Logf("node %d: %v over %d rounds in %s: %.2f RPCs/s at a %s period (%.2f/s at the default 2s)",
 			i, got, n, elapsed.Round(time.Millisecond), perSecond, period, float64(got["Commit"]+got["RunQuery"])/float64(n)/2)
 	}
+}
+
+// diff returns the calls counted in b and not in a, by method.
+func diff(a, b map[string]int64) map[string]int64 {
+	out := maps.Clone(b)
+	for k, v := range a {
+		out[k] -= v
+		if out[k] == 0 {
+			delete(out, k)
+		}
+	}
+	return out
 }

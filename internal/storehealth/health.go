@@ -1,10 +1,16 @@
-package store
+// Package storehealth tells whether the store answers, from the outcome of
+// every store call a node makes, and logs each outage once (Health). It is
+// the node's view, for its readiness probe and its logs; it promises
+// nothing about the store itself, and makes no store call of its own.
+package storehealth
 
 import (
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"go-leader-election/store"
 )
 
 // healthWindow is how long a failed store operation keeps the node unready
@@ -73,7 +79,7 @@ func (h *Health) ReportCall(job, op string, err error) {
 		h.calls[callKey{job, op}] = c
 	}
 	now := time.Now()
-	if err == nil || IsRefusal(err) {
+	if err == nil || store.IsRefusal(err) {
 		o.okAt, c.okAt = now, now
 		if !h.down.IsZero() && failing(h.calls, now) == nil {
 			if h.Log != nil {

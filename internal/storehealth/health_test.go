@@ -1,4 +1,4 @@
-package store
+package storehealth
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"go-leader-election/store"
 )
 
 // TestHealthLogsAnOutageOnce: many failed calls of several jobs and
@@ -34,7 +36,7 @@ func TestHealthLogsAnOutageOnce(t *testing.T) {
 	}
 
 	h.ReportCall("a", "get", nil)
-	h.ReportCall("a", "claim", ErrTickTaken) // an answer, not a failure
+	h.ReportCall("a", "claim", store.ErrTickTaken) // an answer, not a failure
 	if len(events()) != 0 || h.FailureLevel() != zerolog.WarnLevel || h.Err() != nil {
 		t.Fatalf("healthy store: events %v, level %s, Err %v", events(), h.FailureLevel(), h.Err())
 	}

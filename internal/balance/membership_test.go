@@ -1,4 +1,4 @@
-package schedulers
+package balance
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 		log := &syncBuffer{}
 		jobs := []string{"a", "b", "c", "d"}
 		newM := func(node string) *Membership {
-			m, err := NewMembership(MembershipConfig{Store: reg, Identity: NewIdentity(node), Jobs: jobs,
+			m, err := NewMembership(MembershipConfig{Store: reg, Self: Candidate{ID: node + "/1", Node: node}, Jobs: jobs,
 				Period: time.Second, Log: zerolog.New(log).Hook(timeHook{})})
 			if err != nil {
 				t.Fatal(err)
@@ -65,7 +65,7 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 			if !ok {
 				t.Fatalf("x has no opinion on %s with both members seen", j)
 			}
-			if to.ID == x.cfg.Identity.Holder {
+			if to.ID == x.cfg.Self.ID {
 				mine++
 			}
 		}
@@ -82,7 +82,7 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 			t.Errorf("no Member left (lapsed) event for y:\n%s", log.String())
 		}
 		for _, j := range jobs {
-			if to, _ := x.Preferred(j); to.ID != x.cfg.Identity.Holder {
+			if to, _ := x.Preferred(j); to.ID != x.cfg.Self.ID {
 				t.Errorf("after y lapsed, %s is preferred on %s, want x", j, to.Node)
 			}
 		}

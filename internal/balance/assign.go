@@ -1,4 +1,4 @@
-package schedulers
+package balance
 
 import (
 	"cmp"
