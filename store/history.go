@@ -54,6 +54,57 @@ type RunRecord struct {
 	Error string
 	// Manual is true for a run an operator asked for (POST /jobs/{job}/run).
 	Manual bool
+	// Attempts is how many times the run's job was called under its claim:
+	// 1, more with retries; 0 for a lost run recorded by another node.
+	Attempts int
+	// Status is a command's exit status ("exit 0", "exit 3", "signal:
+	// killed") or an HTTP target's ("HTTP 503"); "" for a Go function. At
+	// most MaxStatusBytes.
+	Status string
+	// Output is the end of a command's output, or of an HTTP response's
+	// body: at most its last MaxOutputBytes (TruncateOutput).
+	Output string
+}
+
+// MaxOutputBytes is the most of a run's output (RunRecord.Output) a history
+// keeps: its end, where a failing command says why.
+const MaxOutputBytes = 4096
+
+// MaxStatusBytes is the longest RunRecord.Status a history keeps.
+const MaxStatusBytes = 64
+
+// Bounded returns r with Error, Status and Output cut to what a history
+// keeps. Backends store records through it.
+func (r RunRecord) Bounded() RunRecord {
+	r.Error = TruncateError(r.Error)
+	r.Status = cutUTF8(r.Status, MaxStatusBytes)
+	r.Output = TruncateOutput(r.Output)
+	return r
+}
+
+// TruncateOutput keeps the last MaxOutputBytes of s, on a UTF-8 boundary,
+// beginning with "…" when it was cut.
+func TruncateOutput(s string) string {
+	if len(s) <= MaxOutputBytes {
+		return s
+	}
+	const ellipsis = "…"
+	cut := len(s) - (MaxOutputBytes - len(ellipsis))
+	for cut < len(s) && !utf8.RuneStart(s[cut]) {
+		cut++
+	}
+	return ellipsis + strings.ToValidUTF8(s[cut:], "")
+}
+
+// cutUTF8 cuts s to at most n bytes, on a UTF-8 boundary.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ID names the run: its job and its tick, to the microsecond (the precision
@@ -88,7 +139,7 @@ type History interface {
 	// drops the oldest beyond the limit, atomically. A record whose Result
 	// is ResultLost is not added when the job's latest record (by tick) is
 	// already of the same tick and term: that run finished and was
-	// recorded; its node died afterwards. Error is cut to MaxErrorBytes.
+	// recorded; its node died afterwards. The record is stored Bounded.
 	AppendRun(ctx context.Context, rec RunRecord) error
 
 	// Runs returns up to limit of the job's latest runs, newest (latest

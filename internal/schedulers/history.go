@@ -169,7 +169,7 @@ func (s *Scheduler) recordRun(r *activeRun, d time.Duration, err error) {
 	}
 	rec := store.RunRecord{
 		Job: s.job.Name, Tick: r.tok.Tick, Term: r.tok.Term, Node: s.id.Node,
-		Start: r.start, Duration: d, Result: resultOf(err), Manual: s.isManual(r.tok.Tick),
+		Start: r.start, Duration: d, Result: resultOf(err), Manual: s.isManual(r.tok.Tick), Attempts: 1,
 	}
 	if err != nil {
 		rec.Error = err.Error()

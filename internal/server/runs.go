@@ -29,12 +29,19 @@ type RunView struct {
 	// Error is the run's error, at most store.MaxErrorBytes; "" if none.
 	Error  string `json:"error"`
 	Manual bool   `json:"manual"`
+	// Attempts is how many times the job was called for the run (retries).
+	Attempts int `json:"attempts"`
+	// Status is a command's exit status or an HTTP target's status; Output
+	// the end of its output or response body ("" for a Go function).
+	Status string `json:"status,omitempty"`
+	Output string `json:"output,omitempty"`
 }
 
 func newRunView(r store.RunRecord) RunView {
 	return RunView{
 		ID: r.ID(), Job: r.Job, Tick: r.Tick.UTC(), Term: r.Term, Node: r.Node, Start: r.Start.UTC(),
 		Duration: r.Duration.String(), Seconds: r.Duration.Seconds(), Result: r.Result, Error: r.Error, Manual: r.Manual,
+		Attempts: r.Attempts, Status: r.Status, Output: r.Output,
 	}
 }
 

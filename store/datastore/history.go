@@ -88,12 +88,16 @@ type runEntity struct {
 	Result        string
 	Error         string `datastore:",noindex"`
 	Manual        bool
+	Attempts      int    `datastore:",noindex"`
+	Status        string `datastore:",noindex"`
+	Output        string `datastore:",noindex"`
 }
 
 func (e runEntity) record() store.SeqRecord {
 	return store.SeqRecord{Seq: e.Seq, RunRecord: store.RunRecord{
 		Job: e.Job, Tick: e.Tick.UTC(), Term: e.Term, Node: e.Node, Start: e.Start.UTC(),
 		Duration: time.Duration(e.DurationNanos), Result: e.Result, Error: e.Error, Manual: e.Manual,
+		Attempts: e.Attempts, Status: e.Status, Output: e.Output,
 	}}
 }
 
@@ -113,7 +117,7 @@ func (s *Store) AppendRun(ctx context.Context, rec store.RunRecord) error {
 	if rec.Job == "" {
 		return errors.New("datastore: append run: empty job name")
 	}
-	rec.Error = store.TruncateError(rec.Error)
+	rec = rec.Bounded()
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.appends.submit(ctx, rec)
@@ -154,6 +158,7 @@ func (s *Store) appendBatch(batch []*call[store.RunRecord, struct{}]) {
 				datastore.NewUpsert(s.slotKey(keys[i], seq), &runEntity{
 					Seq: seq, Job: r.Job, Tick: r.Tick, Term: r.Term, Node: r.Node, Start: r.Start,
 					DurationNanos: int64(r.Duration), Result: r.Result, Error: r.Error, Manual: r.Manual,
+					Attempts: r.Attempts, Status: r.Status, Output: r.Output,
 				}),
 				datastore.NewUpsert(keys[i], &logEntity{Next: next.Next, LatestTick: next.LatestTick,
 					LatestTerm: next.LatestTerm, LatestLost: next.LatestLost}))

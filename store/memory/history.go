@@ -14,7 +14,7 @@ type runLog struct {
 
 // AppendRun implements store.History.
 func (s *Store) AppendRun(_ context.Context, rec store.RunRecord) error {
-	rec.Error = store.TruncateError(rec.Error)
+	rec = rec.Bounded()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.runs[rec.Job]

@@ -29,6 +29,7 @@ func RunHistory(t *testing.T, newHistory func(t *testing.T, limit int) store.His
 		{"RunBeatsLost", testHistoryRunBeatsLost},
 		{"JobsAreIndependent", testHistoryJobsIndependent},
 		{"ErrorIsTruncated", testHistoryErrorTruncated},
+		{"OutputKeepsItsEnd", testHistoryOutputKeepsItsEnd},
 		{"ConcurrentAppends", testHistoryConcurrent},
 	}
 	for i, tc := range tests {
@@ -87,6 +88,7 @@ func testHistoryRoundTrip(t *testing.T, h store.History, job string) {
 	want := run(job, 1, 3, store.ResultError)
 	want.Manual = true
 	want.Node = "bravo"
+	want.Attempts, want.Status, want.Output = 3, "exit 2", "line 1\nno such file: ✗\n"
 	mustAppend(t, h, want)
 	runs := mustRuns(t, h, job, 10)
 	if len(runs) != 1 {
@@ -95,7 +97,8 @@ func testHistoryRoundTrip(t *testing.T, h store.History, job string) {
 	got := runs[0]
 	if got.Job != want.Job || !got.Tick.Equal(want.Tick) || got.Term != want.Term || got.Node != want.Node ||
 		!got.Start.Equal(want.Start) || got.Duration != want.Duration || got.Result != want.Result ||
-		got.Error != want.Error || got.Manual != want.Manual {
+		got.Error != want.Error || got.Manual != want.Manual || got.Attempts != want.Attempts ||
+		got.Status != want.Status || got.Output != want.Output {
 		t.Fatalf("read back\n %+v\nwant\n %+v", got, want)
 	}
 	if got.ID() != want.ID() || !strings.HasPrefix(got.ID(), job+"@") {
@@ -161,6 +164,20 @@ func testHistoryErrorTruncated(t *testing.T, h store.History, job string) {
 	got := mustRuns(t, h, job, 1)[0].Error
 	if len(got) > store.MaxErrorBytes || !strings.HasSuffix(got, "…") || !strings.HasPrefix(got, "éé") {
 		t.Fatalf("stored error of %d bytes (%q...), want at most %d ending in …", len(got), got[:10], store.MaxErrorBytes)
+	}
+}
+
+func testHistoryOutputKeepsItsEnd(t *testing.T, h store.History, job string) {
+	r := run(job, 1, 1, store.ResultError)
+	r.Output = strings.Repeat("é", 5000) + "the end\n"
+	r.Status = "exit " + strings.Repeat("9", 100)
+	mustAppend(t, h, r)
+	got := mustRuns(t, h, job, 1)[0]
+	if len(got.Output) > store.MaxOutputBytes || !strings.HasPrefix(got.Output, "…é") || !strings.HasSuffix(got.Output, "the end\n") {
+		t.Fatalf("stored output of %d bytes, want at most %d: its end, after …", len(got.Output), store.MaxOutputBytes)
+	}
+	if len(got.Status) > store.MaxStatusBytes || !strings.HasPrefix(got.Status, "exit 99") {
+		t.Fatalf("stored status %q, want at most %d bytes", got.Status, store.MaxStatusBytes)
 	}
 }
 
