@@ -6,7 +6,7 @@ import (
 )
 
 func TestEveryIsAlignedToTheEpoch(t *testing.T) {
-	s, err := ParseSchedule("@every 10s")
+	s, err := Parse("@every 10s", "job")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestParseScheduleForms(t *testing.T) {
 		"@every 1m":                    time.Date(2026, 3, 4, 10, 21, 0, 0, time.UTC),
 		"@every 250ms":                 time.Date(2026, 3, 4, 10, 20, 30, 250e6, time.UTC),
 	} {
-		s, err := ParseSchedule(spec)
+		s, err := Parse(spec, "job")
 		if err != nil {
 			t.Errorf("ParseSchedule(%q): %v", spec, err)
 			continue
@@ -45,7 +45,7 @@ func TestParseScheduleForms(t *testing.T) {
 
 func TestParseScheduleRejects(t *testing.T) {
 	for _, spec := range []string{"", "every tuesday-ish", "@every", "@every 0s", "@every -1s", "@every 1500us", "* * *", "61 * * * *", "CRON_TZ=Nowhere/Land * * * * *"} {
-		if _, err := ParseSchedule(spec); err == nil {
+		if _, err := Parse(spec, "job"); err == nil {
 			t.Errorf("ParseSchedule(%q) succeeded, want an error", spec)
 		}
 	}
