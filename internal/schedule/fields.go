@@ -49,7 +49,7 @@ func (f field) parse(text, job string) (bits uint64, wildcard bool, err error) {
 			b, w, reason = f.rangeBits(part)
 		}
 		if reason != "" {
-			if part != text {
+			if part != "" && part != text {
 				reason = part + ": " + reason
 			}
 			return 0, false, &FieldError{Field: f.name, Value: text, Reason: reason}
