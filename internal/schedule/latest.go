@@ -10,8 +10,8 @@ const searchBack = 6 * 366 * 24 * time.Hour
 // Latest returns the latest tick of s at or before t; ok is false when there
 // is none within six years. It needs only Next, which must be monotonic
 // (every Schedule of this package's is): it steps back, doubling, until a
-// tick lies at or before t, then bisects, in about a hundred calls of Next
-// at most.
+// tick lies at or before t (28 steps reach six years), then bisects down
+// to the nanosecond: under 150 calls of Next, a few dozen in practice.
 func Latest(s Schedule, t time.Time) (tick time.Time, ok bool) {
 	if e, isEvery := s.(Every); isEvery {
 		return e.latest(t), true
