@@ -61,6 +61,15 @@ var daylightCases = []struct {
 		[]string{"2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T02:00:00-05:00"}},
 	{"wildcard from inside the first hour", "America/New_York", "*/30 * * * *", "2026-11-01T01:45:00-04:00",
 		[]string{"2026-11-01T01:00:00-05:00"}},
+	// The rest of the README's New York table.
+	{"README: 02:30 on fall-back day", "America/New_York", "30 2 * * *", "2026-10-31T12:00:00-04:00",
+		[]string{"2026-11-01T02:30:00-05:00"}},
+	{"README: 01:30 on spring-forward day", "America/New_York", "30 1 * * *", "2026-03-07T12:00:00-05:00",
+		[]string{"2026-03-08T01:30:00-05:00"}},
+	{"README: fixed list on fall-back day", "America/New_York", "0,30 2,3 * * *", "2026-11-01T00:00:00-04:00",
+		[]string{"2026-11-01T02:00:00-05:00", "2026-11-01T02:30:00-05:00", "2026-11-01T03:00:00-05:00", "2026-11-01T03:30:00-05:00"}},
+	{"README: @hourly on spring-forward day", "America/New_York", "@hourly", "2026-03-08T00:30:00-05:00",
+		[]string{"2026-03-08T01:00:00-05:00", "2026-03-08T03:00:00-04:00"}},
 	// Berlin.
 	{"Berlin spring, fixed", "Europe/Berlin", "30 2 * * *", "2026-03-28T12:00:00+01:00",
 		[]string{"2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"}},

@@ -108,6 +108,8 @@ func TestParseErrorsNameTheFieldAndValue(t *testing.T) {
 		{"0 0 * * H(mon-xyz)", "j", `day-of-week field "H(mon-xyz)": "xyz" is neither a number nor a name`},
 		{"H * * * *", "", `minute field "H": H needs the job's name, which it spreads on`},
 		{"CRON_TZ=Nowhere/Land * * * * *", "j", "CRON_TZ=Nowhere/Land: unknown time zone (want an IANA name such as America/New_York)"},
+		{"CRON_TZ=Europe/Pariss 0 3 * * *", "j", "CRON_TZ=Europe/Pariss: unknown time zone (want an IANA name such as America/New_York)"},
+		{"0 3 * *", "j", `"0 3 * *": want 5 fields (minute hour day-of-month month day-of-week) or 6 (second first), found 4`},
 		{"TZ=Nowhere/Land * * * * *", "j", "TZ=Nowhere/Land: unknown time zone (want an IANA name such as America/New_York)"},
 		{"CRON_TZ= * * * * *", "j", "CRON_TZ=: no time zone named"},
 		{"CRON_TZ=UTC", "j", "CRON_TZ=UTC: no schedule after the time zone"},
