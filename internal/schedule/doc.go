@@ -1,6 +1,8 @@
 // Package schedule reads job schedules and gives their ticks: instants
 // (time.Time, returned in UTC) that every replica computes alike from the
-// same spec and job name, whenever it started. Parse is the one way in.
+// same spec and job name, whenever it started. Parse is the one way in; a
+// Schedule is immutable and safe for concurrent use. Latest and Interval
+// look back from any time to the tick at or before it.
 //
 // # Forms
 //
@@ -12,9 +14,10 @@
 //   - H in any field (see Spread).
 //   - Descriptors: @yearly, @annually, @monthly, @weekly, @daily, @midnight,
 //     @hourly (always at :00; only H spreads).
-//   - A CRON_TZ= or TZ= prefix with an IANA zone: "CRON_TZ=Europe/Berlin 0 9
-//   - * *". Without one a spec is read in UTC, on every replica (never in
-//     a replica's local zone, which may differ from its peers').
+//   - A CRON_TZ= or TZ= prefix with an IANA zone, as in
+//     "CRON_TZ=Europe/Berlin 0 9 * * 1-5". Without one a spec is read in
+//     UTC, on every replica (never in a replica's local zone, which may
+//     differ from its peers').
 //   - "@every D": D a whole number of milliseconds, at least 10ms. It ticks
 //     at multiples of D since the Unix epoch (not from process start, as
 //     robfig/cron's does), takes no zone, and knows no daylight saving.
@@ -69,6 +72,6 @@
 // Go's time/tzdata if the binary embeds it): replicas whose zone data
 // disagree about a zone's rules disagree about its ticks near the changes
 // in dispute. Next gives up after five years of wall times without a match
-// ("0 0 30 2 *" never ticks) and returns the zero time. A Schedule is safe
-// for concurrent use.
+// ("0 0 30 2 *" never ticks) and returns the zero time. Day 7 is not
+// Sunday (robfig/cron's bounds: 0-6).
 package schedule
