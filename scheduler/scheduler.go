@@ -13,6 +13,7 @@ import (
 	"go-leader-election/clock"
 	"go-leader-election/internal/balance"
 	"go-leader-election/internal/metrics"
+	"go-leader-election/internal/schedule"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/internal/storehealth"
 	"go-leader-election/jobs"
@@ -97,7 +98,7 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 	if j.Run == nil {
 		return fmt.Errorf("%w: job %s: Run is nil", ErrBadJob, j.Name)
 	}
-	sched, err := schedulers.ParseSchedule(j.Schedule)
+	sched, err := schedule.Parse(j.Schedule, j.Name)
 	if err != nil {
 		return fmt.Errorf("%w: job %s: bad schedule %q: %v", ErrBadJob, j.Name, j.Schedule, err)
 	}

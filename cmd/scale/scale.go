@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"go-leader-election/internal/logging"
-	"go-leader-election/internal/schedulers"
+	"go-leader-election/internal/schedule"
 	"go-leader-election/scheduler"
 	"go-leader-election/store/datastore"
 )
@@ -142,7 +142,7 @@ type node struct {
 func runSize(ctx context.Context, o options, emu *child, n int) (result, error) {
 	r := result{jobs: n, nodes: o.nodes, duration: o.duration, load1: load1(), balance: o.balance, churn: o.churn}
 	spec := "@every " + o.every.String()
-	every := schedulers.Every(o.every)
+	every := schedule.Every(o.every)
 	timing := scheduler.DefaultTiming()
 	rec := newRecorder()
 	names := make([]string, n)

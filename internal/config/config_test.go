@@ -3,11 +3,11 @@ package config
 import (
 	"context"
 	"fmt"
-	"go-leader-election/jobs"
 	"strings"
 	"testing"
 	"time"
 
+	"go-leader-election/jobs"
 	"go-leader-election/store"
 	"go-leader-election/store/datastore"
 	_ "go-leader-election/store/memory"

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"strings"
 
-	"go-leader-election/internal/schedulers"
+	"go-leader-election/internal/schedule"
 )
 
 // Schedule is a job's schedule, as written and parsed.
 type Schedule struct {
 	Spec     string
-	Schedule schedulers.Schedule
+	Schedule schedule.Schedule
 }
 
 // ScheduleVar returns the variable that overrides job's schedule.
@@ -34,7 +34,7 @@ func Schedules(getenv func(string) string, environ []string, jobs []string, defa
 	for _, job := range jobs {
 		name := ScheduleVar(job)
 		spec := firstSet(strings.TrimSpace(getenv(name)), defaults[job])
-		s, err := schedulers.ParseSchedule(spec)
+		s, err := schedule.Parse(spec, job)
 		if err != nil {
 			return nil, fmt.Errorf("%s: job %s: bad schedule %q: %v", name, job, spec, err)
 		}

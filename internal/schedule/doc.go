@@ -68,10 +68,10 @@
 //
 // # What it does not promise
 //
-// Ticks are computed from the zone data the process has (the system's, or
-// Go's time/tzdata if the binary embeds it): replicas whose zone data
-// disagree about a zone's rules disagree about its ticks near the changes
-// in dispute. Next gives up after five years of wall times without a match
+// Ticks are computed from Go's time/tzdata, which the package builds in
+// (tzdata.go), or from the system's zone data where Go prefers it: replicas
+// built with Go releases whose zone data disagree about a zone's rules
+// disagree about its ticks near the changes in dispute. Next gives up after five years of wall times without a match
 // ("0 0 30 2 *" never ticks) and returns the zero time. Day 7 is not
 // Sunday (robfig/cron's bounds: 0-6).
 package schedule

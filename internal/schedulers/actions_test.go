@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/schedule"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 	"go-leader-election/store/memory"
@@ -91,7 +92,7 @@ func (o *skipCounter) count(m *map[string]int, reason string) int {
 // startFull starts a node like cluster.start, with the history and the
 // operator's actions on the cluster's store.
 func (c *cluster) startFull(name string, obs Observer) *node {
-	sched, err := ParseSchedule(c.spec)
+	sched, err := schedule.Parse(c.spec, "")
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -555,7 +556,7 @@ func TestManualTick(t *testing.T) {
 	base := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	sec := func(s float64) time.Time { return base.Add(time.Duration(s * float64(time.Second))) }
 	every := Every(time.Second)
-	cron, err := ParseSchedule("*/10 * * * * *")
+	cron, err := schedule.Parse("*/10 * * * * *", "")
 	if err != nil {
 		t.Fatal(err)
 	}

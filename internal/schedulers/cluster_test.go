@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/clock"
+	"go-leader-election/internal/schedule"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 	"go-leader-election/store/memory"
@@ -138,7 +139,7 @@ func (c *cluster) start(name string, offset time.Duration) *node {
 // startOn starts a node whose store calls go to st (the cluster's store,
 // or a wrapper around it).
 func (c *cluster) startOn(name string, offset time.Duration, st store.Store) *node {
-	sched, err := ParseSchedule(c.spec)
+	sched, err := schedule.Parse(c.spec, "")
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"go-leader-election/clock"
 	"go-leader-election/emulator"
+	"go-leader-election/internal/schedule"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/jobs"
 	dsstore "go-leader-election/store/datastore"
@@ -80,7 +81,7 @@ func TestRPCBudget(t *testing.T) {
 	defer emu.Close()
 	timing := schedulers.DefaultTiming()
 	timing.FollowerDelay = 100 * time.Millisecond
-	every, _ := schedulers.ParseSchedule("@every 300ms")
+	every, _ := schedule.Parse("@every 300ms", "")
 
 	const from, to = 3, 13
 	ctx, cancel := context.WithCancel(context.Background())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"go-leader-election/internal/schedule"
 	"go-leader-election/store"
 	"go-leader-election/store/memory"
 )
@@ -118,7 +119,7 @@ func TestCrashOfTheHolderCosts(t *testing.T) {
 
 // nextTick returns the n-th tick of spec after from.
 func (r *recorder) nextTick(from time.Time, spec string, n int) time.Time {
-	s, err := ParseSchedule(spec)
+	s, err := schedule.Parse(spec, "")
 	if err != nil {
 		panic(err)
 	}
@@ -169,7 +170,7 @@ func TestRunsWriteTheirLeaseAtMostOncePerSecond(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s, %s run", tc.spec, tc.run), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				sched, err := ParseSchedule(tc.spec)
+				sched, err := schedule.Parse(tc.spec, "")
 				if err != nil {
 					t.Fatal(err)
 				}
