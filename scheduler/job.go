@@ -17,8 +17,12 @@ type Job struct {
 	Name string
 	// Schedule says when it ticks: 5-field cron ("*/5 * * * *"), 6-field
 	// cron with seconds, descriptors ("@hourly"), a "CRON_TZ=Europe/Paris "
-	// prefix, or "@every D" (multiples of D since the Unix epoch, so every
-	// replica computes the same ticks).
+	// prefix (UTC without one), or "@every D" (multiples of D since the Unix
+	// epoch, so every replica computes the same ticks). H in a cron field
+	// ("H * * * *") is a value of the job's own, hashed from its name, the
+	// same on every replica. Across daylight-saving changes a fixed-time
+	// spec ("30 2 * * *") runs once a day, classic cron's rule (README,
+	// "Schedules").
 	Schedule string
 	// Run does the work of one tick. Its context ends when the run must stop
 	// (shutdown past Timing.ShutdownTimeout, or a lease that can no longer
