@@ -93,8 +93,8 @@ func (w *connWatch) refused(ctx context.Context, err error) error {
 	w.suspect = false
 	w.mu.Unlock()
 	if r == nil && suspect && speaksTLS(ctx, w.addr) {
-		r = &tlsError{why: "TLS: the server speaks TLS and this client does not (give the CA that signed the server's certificate)", kind: ErrServerWantsTLS,
-			cause: errors.New("it closed the plaintext connection without a word, and answers a TLS handshake")}
+		r = &tlsError{why: "TLS: the server speaks TLS and this client does not", kind: ErrServerWantsTLS,
+			cause: errors.New("it closed the plaintext connection at once, and answers a TLS handshake")}
 		w.set(r)
 	}
 	if r == nil {
@@ -120,7 +120,7 @@ func (w *connWatch) handshakeFailed(err error) {
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &header):
-		w.set(&tlsError{why: "TLS: the server does not speak TLS (drop the TLS settings, or give the server a certificate)", kind: ErrServerNotTLS, cause: err})
+		w.set(&tlsError{why: "TLS: the server does not speak TLS", kind: ErrServerNotTLS, cause: err})
 	case errors.As(err, &verify), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid):
 		w.set(&tlsError{why: "TLS: this client does not trust the server's certificate", kind: ErrServerCertificate, cause: err})
 	default:
