@@ -137,7 +137,7 @@ func (w *connWatch) closedEarly(err error) {
 		case "certificate required":
 			why := "TLS: the server requires a client certificate, and this client has none"
 			if w.hasCert { // crypto/tls sends none that the server's CAs did not sign
-				why = "TLS: the server requires a client certificate signed by a CA it trusts, and this client's is not (so none was sent)"
+				why = "TLS: the server requires a client certificate signed by a CA it trusts, and this client has none such, so it sent none"
 			}
 			w.set(&tlsError{why: why, kind: ErrClientCertificate, cause: err})
 		case "bad certificate", "unsupported certificate", "certificate revoked", "certificate expired", "certificate unknown", "unknown certificate authority", "access denied":

@@ -111,7 +111,7 @@ func TestTLSRefusalsFailAtOnce(t *testing.T) {
 		{"no client certificate", mtls, &tls.Config{RootCAs: pool(p.ca)}, electionclient.ErrClientCertificate, "the server requires a client certificate, and this client has none"},
 		// crypto/tls sends no certificate the server's CAs did not sign...
 		{"client certificate of another CA", mtls, &tls.Config{RootCAs: pool(p.ca), Certificates: []tls.Certificate{keyPair(t, stranger)}},
-			electionclient.ErrClientCertificate, "the server requires a client certificate signed by a CA it trusts, and this client's is not"},
+			electionclient.ErrClientCertificate, "the server requires a client certificate signed by a CA it trusts, and this client has none such"},
 		// ... unless the program chooses it.
 		{"client certificate of another CA, chosen", mtls, &tls.Config{RootCAs: pool(p.ca),
 			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { c := keyPair(t, stranger); return &c, nil }},
@@ -132,6 +132,7 @@ func TestTLSRefusalsFailAtOnce(t *testing.T) {
 			if status.Code(err) != codes.Unavailable {
 				t.Errorf("status.Code = %s, want the call's Unavailable", status.Code(err))
 			}
+			t.Log(err)
 			if n := retries.Load(); n != 0 {
 				t.Errorf("%d retries, want none", n)
 			}
