@@ -34,9 +34,6 @@ type Parser struct {
 // NewParser returns a Parser reading through getenv.
 func NewParser(getenv func(string) string) *Parser { return &Parser{getenv: getenv} }
 
-// Getenv returns the raw value of name.
-func (p *Parser) Getenv(name string) string { return p.getenv(name) }
-
 // Err returns the first error, or nil.
 func (p *Parser) Err() error { return p.err }
 
