@@ -2,6 +2,7 @@ package electionclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	pb "go-leader-election/api/leaderelection/v1"
 )
@@ -26,9 +26,19 @@ type Config struct {
 	// Token, when set, is sent on every call as "authorization: Bearer
 	// <Token>".
 	Token string
-	// DialOptions are added after the client's own, which dial without TLS
-	// (TLS belongs to the mesh or a sidecar); grpc.WithTransportCredentials
-	// here replaces that.
+	// TLS, when set, makes every connection TLS with this configuration
+	// (RootCAs: the CAs trusted to sign the servers' certificates, nil for
+	// the system's; Certificates or GetClientCertificate: this client's
+	// certificate, for servers that require one; ServerName: the name
+	// the servers' certificates must carry, default the host dialled).
+	// Nil: plaintext. A TLS refusal (a plaintext client against a TLS
+	// server or the reverse, an untrusted server certificate, a client
+	// certificate missing or refused) fails a call at once with a
+	// *CallError matching ErrTLS, naming the cause.
+	TLS *tls.Config
+	// DialOptions are added after the client's own;
+	// grpc.WithTransportCredentials here replaces TLS (and the TLS
+	// refusals are then retried as any UNAVAILABLE).
 	DialOptions []grpc.DialOption
 	// CallTimeout bounds one attempt of one call on one server. Default
 	// DefaultCallTimeout; heartbeats are bounded by the trusted time too.
@@ -57,9 +67,10 @@ type Client struct {
 }
 
 type server struct {
-	addr string
-	cc   *grpc.ClientConn
-	api  pb.LeaderElectionClient
+	addr  string
+	cc    *grpc.ClientConn
+	api   pb.LeaderElectionClient
+	watch *connWatch // tells a TLS refusal from a server down
 }
 
 // New returns a Client; it does not connect until the first call.
@@ -73,19 +84,19 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	var opts []grpc.DialOption
 	if cfg.Token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(cfg.Token)))
 	}
-	opts = append(opts, cfg.DialOptions...)
 	c := &Client{cfg: cfg}
 	for _, addr := range cfg.Servers {
-		cc, err := grpc.NewClient(addr, opts...)
+		w := newConnWatch(addr, cfg.TLS)
+		cc, err := grpc.NewClient(addr, append(append([]grpc.DialOption{grpc.WithTransportCredentials(w.credentials(cfg.TLS))}, opts...), cfg.DialOptions...)...)
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("electionclient: server %q: %w", addr, err)
 		}
-		c.conns = append(c.conns, server{addr: addr, cc: cc, api: pb.NewLeaderElectionClient(cc)})
+		c.conns = append(c.conns, server{addr: addr, cc: cc, api: pb.NewLeaderElectionClient(cc), watch: w})
 	}
 	return c, nil
 }
@@ -107,7 +118,8 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 	return map[string]string{"authorization": "Bearer " + string(b)}, nil
 }
 
-// RequireTransportSecurity is false: TLS, if any, belongs to the mesh.
+// RequireTransportSecurity is false: the token may cross plaintext (a mesh
+// may encrypt it), as Config.TLS is optional.
 func (bearer) RequireTransportSecurity() bool { return false }
 
 // call runs f on one server after another until it succeeds, fails in a
@@ -136,6 +148,9 @@ func (c *Client) call(ctx context.Context, op string, attempt, maxWait time.Dura
 		}
 		if !retryable(err) {
 			return &CallError{Op: op, Server: s.addr, Err: err}
+		}
+		if refused := s.watch.refused(ctx, err); refused != nil {
+			return &CallError{Op: op, Server: s.addr, Err: refused}
 		}
 		last = err
 		var wait time.Duration

@@ -23,7 +23,8 @@
 //     UNAVAILABLE or a timeout; a leader whose server dies keeps its lease
 //     if another server renews it within the trusted time (servers over one
 //     Datastore share the leases). Errors that retrying cannot mend
-//     (INVALID_ARGUMENT, UNAUTHENTICATED, ...) are returned at once.
+//     (INVALID_ARGUMENT, UNAUTHENTICATED, a TLS mismatch: ErrTLS, ...) are
+//     returned at once.
 //   - Heartbeats every Trust/2 of the TTL (a third, by default), retried
 //     until the trusted time ends.
 //

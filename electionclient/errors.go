@@ -35,6 +35,10 @@ func retryable(err error) bool {
 
 // describe names the cause of a permanent error for people.
 func describe(err error) string {
+	var refusal *tlsError
+	if errors.As(err, &refusal) {
+		return refusal.Error()
+	}
 	s, ok := status.FromError(err)
 	if !ok {
 		return err.Error()
@@ -53,7 +57,8 @@ func describe(err error) string {
 }
 
 // CallError is a call that failed for good: retrying cannot mend it. It
-// wraps the gRPC status error (status.Code works on it).
+// wraps the gRPC status error (status.Code works on it), and for a TLS
+// refusal one of the TLS sentinels (ErrTLS).
 type CallError struct {
 	Op     string // "campaign", "heartbeat", "resign", "leader", "observe"
 	Server string

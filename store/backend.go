@@ -30,7 +30,18 @@ type Backend struct {
 	// Check, if set, validates the backend's variables even when another
 	// backend is chosen, so that a bad value never goes unnoticed.
 	Check func(getenv func(string) string) error
+	// CheckKind, if set, validates kind as OpenOptions.Kind for a store
+	// kept apart from the backend's own records (the lease service's
+	// elections): a kind the backend refuses, or its own, configured by
+	// its variables, is an error saying why, for the caller to prefix with
+	// its variable and the value. Callers check it even when another
+	// backend is chosen, as Check.
+	CheckKind func(getenv func(string) string, kind string) error
 }
+
+// ReasonStoreSet is the reason given to Configure when the STORE variable
+// named the backend.
+const ReasonStoreSet = "STORE is set"
 
 // Settings is a configured backend: what it opens and how to name it.
 type Settings interface {

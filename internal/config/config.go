@@ -5,12 +5,10 @@ package config
 
 import (
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"go-leader-election/internal/envconfig"
 	"go-leader-election/internal/schedulers"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
@@ -18,36 +16,11 @@ import (
 
 // Config is the validated configuration. Load fills every field.
 type Config struct {
-	// Port is the HTTP port (APP_PORT). Default 3000; 0 picks a free port,
-	// which is logged. Invariant: 0..65535.
-	Port int
-	// Stage is the deployment stage (APP_STAGE), logged with every event
-	// as "environment" when set. "local" selects console logs. Default "".
-	// Invariant: printable text (no control characters).
-	Stage string
-	// LogFormat is "json" or "console" (LOG_FORMAT). Default console when
-	// Stage is "local", json otherwise.
-	LogFormat string
-	// LogLevel is the least severe level logged (LOG_LEVEL): debug, info,
-	// warn or error. Default info.
-	LogLevel string
-	// NodeName names this replica in logs and leases (NODE_NAME). Default
-	// "": the caller picks a random Docker-style name, new at every start.
-	// Invariant: empty, or 1 to MaxNodeName letters, digits, '.', '-' and
-	// '_', so that every Kubernetes pod name passes and the lease holder
-	// stays far below Datastore's 1,500-byte indexed-string limit.
-	NodeName string
-
-	// Store is the lease store's backend (STORE): a name registered with
-	// store.Register (package store/backends lists them: memory, the
-	// default, and datastore, implied when DATASTORE_EMULATOR_HOST or
-	// DATASTORE_PROJECT_ID is set). StoreReason says which rule chose it
-	// ("STORE is set", "DATASTORE_EMULATOR_HOST is set", ...).
-	Store       string
-	StoreReason string
-	// Backend is the chosen backend's validated settings: what it opens,
-	// and how to name it in logs. The backend reads its own variables.
-	Backend store.Settings
+	// Common holds the variables every command shares: APP_PORT,
+	// APP_STAGE, LOG_FORMAT, LOG_LEVEL, NODE_NAME, STORE (and the chosen
+	// backend's own variables) and STORE_TIMEOUT, which Timing.StoreTimeout
+	// repeats.
+	envconfig.Common
 
 	// Timing tunes the lease protocol; see schedulers.Timing for meanings
 	// and invariants. Variables: LEASE_DURATION, RENEW_DEADLINE,
@@ -94,57 +67,39 @@ const MinAdminToken = 16
 // the first error, naming the variable and the bad value. The jobs'
 // schedules are Schedules's.
 func Load(getenv func(string) string) (Config, error) {
-	p := parser{getenv: getenv}
+	p := envconfig.NewParser(getenv)
 	c := Config{
-		Port:        p.int("APP_PORT", 3000, 0, 65535),
-		Stage:       p.text("APP_STAGE"),
-		NodeName:    p.nodeName("NODE_NAME"),
-		ClockOffset: p.duration("CLOCK_OFFSET", 0, true),
-		Balance:     p.bool("BALANCE", true),
+		Common:      envconfig.LoadCommon(p),
+		ClockOffset: p.Duration("CLOCK_OFFSET", 0, true),
+		Balance:     p.Bool("BALANCE", true),
 	}
-	c.MemberPeriod = p.duration("MEMBER_PERIOD", 2*time.Second, false)
+	c.MemberPeriod = p.Duration("MEMBER_PERIOD", 2*time.Second, false)
 	if c.MemberPeriod < 500*time.Millisecond || c.MemberPeriod > time.Minute {
-		p.fail("MEMBER_PERIOD", c.MemberPeriod.String(), "want a duration from 500ms to 1m")
+		p.Fail("MEMBER_PERIOD", c.MemberPeriod.String(), "want a duration from 500ms to 1m")
 	}
-	c.LogLevel = p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")
-	c.LogFormat = p.oneOf("LOG_FORMAT", map[bool]string{true: "console", false: "json"}[c.Stage == "local"], "json", "console")
 
 	d := schedulers.DefaultTiming()
 	c.Timing = schedulers.Timing{
-		LeaseDuration:   p.duration("LEASE_DURATION", d.LeaseDuration, false),
-		RenewDeadline:   p.duration("RENEW_DEADLINE", d.RenewDeadline, false),
-		RetryPeriod:     p.duration("RETRY_PERIOD", d.RetryPeriod, false),
-		Grace:           p.duration("LEASE_GRACE", d.Grace, false),
-		FollowerDelay:   p.duration("FOLLOWER_DELAY", d.FollowerDelay, false),
-		StoreTimeout:    p.duration("STORE_TIMEOUT", d.StoreTimeout, false),
-		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, false),
+		LeaseDuration:   p.Duration("LEASE_DURATION", d.LeaseDuration, false),
+		RenewDeadline:   p.Duration("RENEW_DEADLINE", d.RenewDeadline, false),
+		RetryPeriod:     p.Duration("RETRY_PERIOD", d.RetryPeriod, false),
+		Grace:           p.Duration("LEASE_GRACE", d.Grace, false),
+		FollowerDelay:   p.Duration("FOLLOWER_DELAY", d.FollowerDelay, false),
+		StoreTimeout:    c.StoreTimeout,
+		ShutdownTimeout: p.Duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, false),
 	}
 	c.Jobs = jobs.Settings{
-		PreacherTimes: p.int("PREACHER_TIMES", 5, 0, 1<<31-1),
-		PreacherPause: p.duration("PREACHER_PAUSE", time.Second, false),
+		PreacherTimes: p.Int("PREACHER_TIMES", 5, 0, 1<<31-1),
+		PreacherPause: p.Duration("PREACHER_PAUSE", time.Second, false),
 	}
-	backend, reason := p.store()
-	c.Store, c.StoreReason = backend.Name, reason
-	c.HistoryLimit = p.int("HISTORY_LIMIT", store.DefaultHistoryLimit, 0, store.MaxHistoryLimit)
-	c.AdminToken = p.token("ADMIN_TOKEN")
-	if p.err != nil {
-		return Config{}, p.err
+	c.HistoryLimit = p.Int("HISTORY_LIMIT", store.DefaultHistoryLimit, 0, store.MaxHistoryLimit)
+	c.AdminToken = p.Secret("ADMIN_TOKEN", MinAdminToken)
+	if err := p.Err(); err != nil {
+		return Config{}, err
 	}
 	if err := c.Timing.Validate(); err != nil {
 		return Config{}, errors.New(timingVars.Replace(err.Error()))
 	}
-	for _, b := range store.Backends() {
-		if b.Name != backend.Name && b.Check != nil {
-			if err := b.Check(getenv); err != nil {
-				return Config{}, err
-			}
-		}
-	}
-	settings, err := backend.Configure(getenv, c.StoreReason)
-	if err != nil {
-		return Config{}, err
-	}
-	c.Backend = settings
 	return c, nil
 }
 
@@ -153,135 +108,6 @@ var timingVars = strings.NewReplacer(
 	"LeaseDuration", "LEASE_DURATION", "RenewDeadline", "RENEW_DEADLINE", "RetryPeriod", "RETRY_PERIOD",
 	"Grace", "LEASE_GRACE", "FollowerDelay", "FOLLOWER_DELAY", "StoreTimeout", "STORE_TIMEOUT",
 	"ShutdownTimeout", "SHUTDOWN_TIMEOUT")
-
-// parser keeps the first error, so Load reads like a list of fields.
-type parser struct {
-	getenv func(string) string
-	err    error
-}
-
-func (p *parser) fail(name, value, why string) {
-	if p.err == nil {
-		p.err = fmt.Errorf("%s: bad value %s: %s", name, quote(value), why)
-	}
-}
-
-// quote quotes v for an error message, cut short if it is long.
-func quote(v string) string {
-	const shown = 64
-	if len(v) <= shown {
-		return strconv.Quote(v)
-	}
-	cut := shown
-	for cut > 0 && !utf8.RuneStart(v[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(v[:cut]), len(v))
-}
-
-func (p *parser) int(name string, def, lo, hi int) int {
-	v := strings.TrimSpace(p.getenv(name))
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		p.fail(name, v, fmt.Sprintf("want a whole number from %d to %d", lo, hi))
-		return def
-	}
-	return n
-}
-
-func (p *parser) duration(name string, def time.Duration, negative bool) time.Duration {
-	v := strings.TrimSpace(p.getenv(name))
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		p.fail(name, v, `want a duration such as "500ms", "15s" or "1m"`)
-		return def
-	case d < 0 && !negative:
-		p.fail(name, v, "must not be negative")
-		return def
-	}
-	return d
-}
-
-func (p *parser) bool(name string, def bool) bool {
-	v := strings.TrimSpace(p.getenv(name))
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		p.fail(name, v, "want true or false")
-		return def
-	}
-	return b
-}
-
-func (p *parser) oneOf(name, def string, allowed ...string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if v == "" {
-		return def
-	}
-	for _, a := range allowed {
-		if strings.EqualFold(v, a) {
-			return a
-		}
-	}
-	p.fail(name, v, "want one of "+strings.Join(allowed, ", "))
-	return def
-}
-
-// storeSet is StoreReason when STORE chose the store.
-const storeSet = "STORE is set"
-
-// token reads a secret: its errors never repeat the value.
-func (p *parser) token(name string) string {
-	v := p.getenv(name)
-	if v == "" {
-		return ""
-	}
-	fail := func(why string) {
-		if p.err == nil {
-			p.err = fmt.Errorf("%s: bad value (not shown: it is a secret): %s", name, why)
-		}
-	}
-	for _, r := range v {
-		if r <= ' ' || r == 0x7f {
-			fail("it must not contain spaces or control characters")
-			return ""
-		}
-	}
-	if len(v) < MinAdminToken {
-		fail(fmt.Sprintf("%d characters, want at least %d (e.g. openssl rand -hex 32)", len(v), MinAdminToken))
-		return ""
-	}
-	return v
-}
-
-// store chooses the backend: the one STORE names, else the one the
-// environment implies, else the default.
-func (p *parser) store() (store.Backend, string) {
-	var names []string
-	for _, b := range store.Backends() {
-		names = append(names, b.Name)
-	}
-	if v := strings.TrimSpace(p.getenv("STORE")); v != "" {
-		if b, ok := store.Lookup(strings.ToLower(v)); ok {
-			return b, storeSet
-		}
-		p.fail("STORE", v, "want one of "+strings.Join(names, ", "))
-	}
-	b, why, ok := store.Choose(p.getenv)
-	if !ok {
-		p.fail("STORE", "", "no store backend is registered (import go-leader-election/store/backends)")
-	}
-	return b, why
-}
 
 func firstSet(vs ...string) string {
 	for _, v := range vs {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go-leader-election/internal/envconfig"
+	"go-leader-election/internal/schedulers"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 	"go-leader-election/store/datastore"
@@ -74,7 +76,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"NODE_NAME": "a\x1b[31mb"}, []string{"NODE_NAME", `"a\x1b[31mb"`}},
 		{map[string]string{"NODE_NAME": "alpha/1"}, []string{"NODE_NAME", `"alpha/1"`}},
 		{map[string]string{"NODE_NAME": strings.Repeat("n", 2000)}, []string{"NODE_NAME", `"nnnn`, "(2000 bytes)"}},
-		{map[string]string{"NODE_NAME": strings.Repeat("n", MaxNodeName+1)}, []string{"NODE_NAME", "253"}},
+		{map[string]string{"NODE_NAME": strings.Repeat("n", envconfig.MaxNodeName+1)}, []string{"NODE_NAME", "253"}},
 		{map[string]string{"APP_STAGE": "pr\nod"}, []string{"APP_STAGE", `"pr\nod"`}},
 		{map[string]string{"DATASTORE_PROJECT_ID": "My Project"}, []string{"DATASTORE_PROJECT_ID", `"My Project"`}},
 		{map[string]string{"GOOGLE_CLOUD_PROJECT": "UPPER"}, []string{"GOOGLE_CLOUD_PROJECT", `"UPPER"`}},
@@ -119,7 +121,7 @@ func TestNamesDatastoreAccepts(t *testing.T) {
 	if d := c.Backend.(*datastore.Settings); d.EmulatorHost != "[::1]:8081" || d.Address() != "[::1]:8081" {
 		t.Errorf("emulator host %q, address %q, want [::1]:8081", d.EmulatorHost, d.Address())
 	}
-	for _, node := range []string{strings.Repeat("a", MaxNodeName), "confident_meitner", "alpha.example.com", "N1"} {
+	for _, node := range []string{strings.Repeat("a", envconfig.MaxNodeName), "confident_meitner", "alpha.example.com", "N1"} {
 		if _, err := loadWithJobs(env(map[string]string{"NODE_NAME": node})); err != nil {
 			t.Errorf("NODE_NAME=%s: %v", node, err)
 		}
@@ -303,4 +305,16 @@ func loadWithJobs(getenv func(string) string, environ ...string) (loaded, error)
 	}
 	s, err := Schedules(getenv, environ, names, defaults)
 	return loaded{c, s}, err
+}
+
+// The daemon's lease timing and STORE_TIMEOUT (shared with serve) have one
+// default.
+func TestStoreTimeoutDefaultIsTheTimings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := schedulers.DefaultTiming().StoreTimeout; envconfig.DefaultStoreTimeout != d || c.Timing.StoreTimeout != d || c.StoreTimeout != d {
+		t.Fatalf("STORE_TIMEOUT default %s, Timing %s and %s, want schedulers.DefaultTiming's %s", envconfig.DefaultStoreTimeout, c.Timing.StoreTimeout, c.StoreTimeout, d)
+	}
 }

@@ -2,39 +2,11 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"go-leader-election/internal/envconfig"
 )
-
-// MaxNodeName is the longest NODE_NAME: a Kubernetes pod name (a DNS
-// subdomain) is at most 253 characters.
-const MaxNodeName = 253
-
-var (
-	nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-)
-
-// text reads a free-form value: anything printable.
-func (p *parser) text(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 || !utf8.ValidString(v) {
-		p.fail(name, v, "want printable text, without control characters")
-		return ""
-	}
-	return v
-}
-
-func (p *parser) nodeName(name string) string {
-	v := strings.TrimSpace(p.getenv(name))
-	if v != "" && (len(v) > MaxNodeName || !nodeNameRE.MatchString(v)) {
-		p.fail(name, v, fmt.Sprintf("want 1 to %d letters, digits, '.', '-' or '_' (a Kubernetes pod name always fits)", MaxNodeName))
-		return ""
-	}
-	return v
-}
 
 // perJob lists the variables each job has, as functions of its name.
 var perJob = []func(job string) string{ScheduleVar}
@@ -71,7 +43,7 @@ func Misspelt(environ []string, jobs []string) error {
 				if abs(len(upper)-len(want)) > limit || distance(upper, want, limit) > limit {
 					continue
 				}
-				return fmt.Errorf("%s=%s: no job has this variable; did you mean %s (job %s)?", name, quote(value), want, j)
+				return fmt.Errorf("%s=%s: no job has this variable; did you mean %s (job %s)?", name, envconfig.Quote(value), want, j)
 			}
 		}
 	}

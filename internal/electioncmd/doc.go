@@ -23,8 +23,11 @@
 //     parent-death signal), so it never lives on as a leader whose lease
 //     nobody renews.
 //   - An unreachable server (UNAVAILABLE) is retried with backoff, and said
-//     so on stderr; a wrong token (UNAUTHENTICATED) or a bad name or TTL
-//     (INVALID_ARGUMENT) ends lock at once, non-zero, naming the cause.
+//     so on stderr; a wrong token (UNAUTHENTICATED), a bad name or TTL
+//     (INVALID_ARGUMENT) or a TLS mismatch (a plaintext lock against a TLS
+//     server or the reverse, an untrusted server certificate, a client
+//     certificate missing or refused) ends lock at once, non-zero, naming
+//     the cause.
 //
 // # What lock does not promise
 //

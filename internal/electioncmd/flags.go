@@ -1,6 +1,7 @@
 package electioncmd
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"go-leader-election/electionclient"
+	"go-leader-election/internal/tlsfiles"
 )
 
 // DefaultServer is --server's default.
@@ -34,11 +36,44 @@ func (s *servers) Set(v string) error {
 type common struct {
 	servers servers
 	token   string
+	tls     tlsFlags
+}
+
+// tlsFlags are the TLS flags: any of them turns TLS on.
+type tlsFlags struct {
+	ca, cert, key, serverName string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.Var(&c.servers, "server", "`host:port` of a lease server; repeat (or separate by commas) for several (default "+DefaultServer+")")
 	fs.StringVar(&c.token, "token", "", "bearer `token` the servers require (default $LEASE_TOKEN)")
+	fs.StringVar(&c.tls.ca, "tls-ca", "", "PEM `file` of the CA certificates that sign the servers' certificates; any --tls flag turns TLS on (default: the system's CAs)")
+	fs.StringVar(&c.tls.cert, "tls-cert", "", "PEM `file` of this client's certificate, for servers that require one (with --tls-key; read again when it changes)")
+	fs.StringVar(&c.tls.key, "tls-key", "", "PEM `file` of --tls-cert's private key")
+	fs.StringVar(&c.tls.serverName, "tls-server-name", "", "`name` the servers' certificates must carry (default: the host of --server)")
+}
+
+// config returns the TLS configuration the flags ask for, nil for
+// plaintext. Changed certificate files that do not load are told on stderr
+// (the previous certificate stays in use).
+func (f tlsFlags) config(cmd string, stderr io.Writer) (*tls.Config, error) {
+	if f == (tlsFlags{}) {
+		return nil, nil
+	}
+	if f.ca == "" && f.cert == "" && f.key == "" {
+		return &tls.Config{MinVersion: tls.VersionTLS12, ServerName: f.serverName}, nil
+	}
+	w, err := tlsfiles.New(tlsfiles.Files{
+		Cert: tlsfiles.File{Path: f.cert, Name: "--tls-cert"},
+		Key:  tlsfiles.File{Path: f.key, Name: "--tls-key"},
+		CA:   tlsfiles.File{Path: f.ca, Name: "--tls-ca"},
+	}, tlsfiles.Options{OnError: func(err error) {
+		fmt.Fprintf(stderr, "%s: the TLS files changed but do not load: %v; keeping the previous certificate\n", cmd, err)
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return w.ClientConfig(f.serverName), nil
 }
 
 // client returns a client of the servers; retries are told on stderr.
@@ -49,8 +84,12 @@ func (c *common) client(cmd string, getenv func(string) string, stderr io.Writer
 	if c.token == "" {
 		c.token = strings.TrimSpace(getenv("LEASE_TOKEN"))
 	}
+	tlsConfig, err := c.tls.config(cmd, stderr)
+	if err != nil {
+		return nil, err
+	}
 	return electionclient.New(electionclient.Config{
-		Servers: c.servers, Token: c.token,
+		Servers: c.servers, Token: c.token, TLS: tlsConfig,
 		OnRetry: func(r electionclient.Retry) {
 			next := "trying the next server"
 			if r.Wait > 0 {

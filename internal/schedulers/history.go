@@ -35,7 +35,7 @@ type HistoryConfig struct {
 	Store store.History
 	// Queue is how many records may wait to be written; default 256.
 	Queue int
-	// Timeout bounds each write; default 5s (Timing's StoreTimeout default).
+	// Timeout bounds each write; default DefaultTiming's StoreTimeout (1.5s).
 	Timeout time.Duration
 	// Parallel is how many writes may be in flight at once (the Datastore
 	// store batches those that are); default 32.

@@ -16,7 +16,7 @@ import (
 // Lease operations per second over gRPC on loopback, client and server in
 // this process, each goroutine on an election of its own (no contention):
 //
-//	go test -run '^$' -bench . -benchtime 3s ./service/
+//	go test -run '^$' -bench . -benchtime 3s ./internal/service/
 //
 // "memory" is single-server mode; "emulator" is distributed mode on the
 // project's Datastore emulator (every heartbeat a Datastore transaction:

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"go-leader-election/electionclient"
 	"go-leader-election/emulator"
@@ -43,7 +45,19 @@ func datastoreOnEmulator(t testing.TB, ns string) *datastore.Store {
 	return st
 }
 
-func namespace(t testing.TB) string { return fmt.Sprintf("%s-%d", t.Name(), nsSeq.Add(1)) }
+// namespace is a Datastore namespace of the test's own: its name (a
+// benchmark's has '/', a subtest's may have spaces) with every character
+// Datastore refuses in a namespace replaced by '_', cut to fit its 100.
+func namespace(t testing.TB) string {
+	suffix := fmt.Sprintf("-%d", nsSeq.Add(1))
+	name := strings.Map(func(r rune) rune {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-') {
+			return r
+		}
+		return '_'
+	}, t.Name())
+	return name[:min(len(name), 100-len(suffix))] + suffix
+}
 
 // term is one client's time as leader, by its own account: from Campaign's
 // return to when it stopped acting (before Resign, or its trusted time).

@@ -44,5 +44,7 @@
 // one node id are one node. Watch polls the store (Options.WatchPeriod,
 // 250 ms by default), so it can miss a change undone within one period,
 // and it sends the latest state, not every intermediate one, to a slow
-// reader. TLS is not offered: it belongs to the mesh or a sidecar.
+// reader. TLS (and client certificates) is served by Main when configured;
+// a Server itself leaves transport security to the gRPC server options its
+// caller gives GRPCServer.
 package service

@@ -25,14 +25,18 @@ const usage = `Usage: go-leader-election serve
 Runs the leader-election service (gRPC API leaderelection.v1.LeaderElection).
 Configured by environment variables:
 
-  GRPC_PORT       gRPC port (default 50051; 0 picks a free one, logged)
-  APP_PORT        HTTP port of /healthz, /readyz and /metrics (default 3000)
-  LEASE_TOKEN     when set, required as "authorization: Bearer <token>"
-  STORE           memory (default: one server) or datastore (any number)
-  DATASTORE_*     as for the daemon (project, emulator host, database,
-                  namespace); ELECTION_KIND is the entity kind
-                  (default Election)
-  STORE_TIMEOUT   bound on every store call (default 5s)
+  GRPC_PORT           gRPC port (default 50051; 0 picks a free one, logged)
+  APP_PORT            HTTP port of /healthz, /readyz and /metrics (default 3000)
+  LEASE_TOKEN         when set, required as "authorization: Bearer <token>"
+  TLS_CERT_FILE       PEM certificate chain: with TLS_KEY_FILE, the gRPC port
+  TLS_KEY_FILE          speaks TLS (files read again when they change)
+  TLS_CLIENT_CA_FILE  PEM CA bundle: every client must present a certificate
+                      it signed (mutual TLS)
+  STORE               memory (default: one server) or datastore (any number)
+  DATASTORE_*         as for the daemon (project, emulator host, database,
+                      namespace); ELECTION_KIND is the entity kind
+                      (default Election)
+  STORE_TIMEOUT       bound on every store call (default 1.5s)
   NODE_NAME, LOG_FORMAT, LOG_LEVEL, APP_STAGE  as for the daemon
 `
 
@@ -73,27 +77,30 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("kind", kindOf(cfg)).Bool("token", cfg.Token != "").Msg("Store selected")
 
 	m := NewMetrics()
-	srv, err := New(Options{Store: st, Token: cfg.Token, StoreTimeout: cfg.Timing.StoreTimeout, Log: log, Metrics: m})
+	srv, err := New(Options{Store: st, Token: cfg.Token, StoreTimeout: cfg.StoreTimeout, Log: log, Metrics: m})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	grpcLn, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.GRPCPort)))
+	var extra []grpc.ServerOption
+	creds, err := tlsOption(cfg.TLS, log)
 	if err != nil {
-		return fmt.Errorf("GRPC_PORT: listen on port %d: %w", cfg.GRPCPort, err)
+		return err
 	}
-	httpLn, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if creds != nil {
+		extra = append(extra, creds)
+	}
+	grpcLn, httpLn, err := listen(cfg)
 	if err != nil {
-		grpcLn.Close()
-		return fmt.Errorf("APP_PORT: listen on port %d: %w", cfg.Port, err)
+		return err
 	}
-	g := srv.GRPCServer()
-	hs := &http.Server{Handler: httpHandler(srv, m, min(cfg.Timing.StoreTimeout, 2*time.Second)), ReadHeaderTimeout: 5 * time.Second}
+	g := srv.GRPCServer(extra...)
+	hs := &http.Server{Handler: httpHandler(srv, m, min(cfg.StoreTimeout, 2*time.Second)), ReadHeaderTimeout: 5 * time.Second}
 	failed := make(chan error, 2)
 	go func() { failed <- fmt.Errorf("gRPC server: %w", g.Serve(grpcLn)) }()
 	go func() { failed <- fmt.Errorf("HTTP server: %w", hs.Serve(httpLn)) }()
 	grpcPort, httpPort := grpcLn.Addr().(*net.TCPAddr).Port, httpLn.Addr().(*net.TCPAddr).Port
-	log.Info().Int("grpc_port", grpcPort).Int("port", httpPort).
+	log.Info().Int("grpc_port", grpcPort).Int("port", httpPort).Bool("tls", cfg.TLS.On()).
 		Msg(fmt.Sprintf("Listening on gRPC port %d, HTTP port %d", grpcPort, httpPort))
 
 	var serveErr error
@@ -112,6 +119,20 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	log.Info().Msg("Stopped")
 	return serveErr
+}
+
+// listen opens the gRPC and HTTP ports.
+func listen(cfg Config) (grpcLn, httpLn net.Listener, err error) {
+	grpcLn, err = net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.GRPCPort)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("GRPC_PORT: listen on port %d: %w", cfg.GRPCPort, err)
+	}
+	httpLn, err = net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		grpcLn.Close()
+		return nil, nil, fmt.Errorf("APP_PORT: listen on port %d: %w", cfg.Port, err)
+	}
+	return grpcLn, httpLn, nil
 }
 
 // stopGRPC lets calls in flight finish, for up to shutdownGrace.
@@ -140,5 +161,5 @@ func kindOf(cfg Config) string {
 // store of its own, with Datastore the elections' kind (never the
 // scheduler's).
 func openStore(ctx context.Context, cfg Config) (store.Store, error) {
-	return cfg.Backend.Open(ctx, store.OpenOptions{Timeout: cfg.Timing.StoreTimeout, Kind: cfg.Kind})
+	return cfg.Backend.Open(ctx, store.OpenOptions{Timeout: cfg.StoreTimeout, Kind: cfg.Kind})
 }

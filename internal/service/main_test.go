@@ -135,6 +135,12 @@ func TestServeConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"GRPC_PORT": "3000"}, nil, `GRPC_PORT: bad value "3000": APP_PORT is the same port`},
 		{map[string]string{"ELECTION_KIND": "Lease"}, nil, `ELECTION_KIND: bad value "Lease": must differ from DATASTORE_KIND`},
 		{map[string]string{"ELECTION_KIND": "__kind__"}, nil, `ELECTION_KIND: bad value "__kind__"`},
+		{map[string]string{"DATASTORE_KIND": "Election"}, nil, `ELECTION_KIND: bad value "Election": must differ from DATASTORE_KIND`},
+		{map[string]string{"STORE_TIMEOUT": "0s"}, nil, `STORE_TIMEOUT: bad value "0s": must be positive`},
+		{map[string]string{"TLS_CERT_FILE": "/c.pem"}, nil, `TLS_CERT_FILE is set ("/c.pem") but TLS_KEY_FILE is not`},
+		{map[string]string{"TLS_KEY_FILE": "/k.pem"}, nil, `TLS_KEY_FILE is set ("/k.pem") but TLS_CERT_FILE is not`},
+		{map[string]string{"TLS_CLIENT_CA_FILE": "/ca.pem"}, nil, `TLS_CLIENT_CA_FILE is set ("/ca.pem") but TLS_CERT_FILE and TLS_KEY_FILE are not`},
+		{map[string]string{"GRPC_PORT": "0", "APP_PORT": "0", "TLS_CERT_FILE": "/nonexistent/c.pem", "TLS_KEY_FILE": "/nonexistent/k.pem"}, nil, `TLS_CERT_FILE: stat /nonexistent/c.pem: no such file or directory`},
 		{map[string]string{"STORE": "redis"}, nil, `STORE: bad value "redis"`},
 		{map[string]string{"STORE": "datastore"}, nil, `STORE=datastore needs DATASTORE_PROJECT_ID`},
 		{nil, []string{"extra"}, `serve: unexpected argument "extra"`},
@@ -142,6 +148,40 @@ func TestServeConfigErrorsNameTheVariable(t *testing.T) {
 		err := service.Main(context.Background(), c.args, func(k string) string { return c.env[k] }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %v: %v; want an error containing %q", c.env, c.args, err, c.want)
+		}
+	}
+}
+
+// serve reads its own variables and the store's, nothing of the daemon's:
+// a bad job schedule or lease timing does not stop it.
+func TestServeIgnoresTheDaemonsVariables(t *testing.T) {
+	env := map[string]string{"GO_PREACHER_SCHEDULE": "every tuesday-ish", "LEASE_DURATION": "2s", "HISTORY_LIMIT": "-1",
+		"ADMIN_TOKEN": "short", "BALANCE": "maybe", "CLOCK_OFFSET": "a while", "STORE_TIMEOUT": "3s"}
+	c, err := service.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoreTimeout != 3*time.Second || c.Kind != service.DefaultKind || c.GRPCPort != service.DefaultGRPCPort {
+		t.Fatalf("config %+v", c)
+	}
+}
+
+// serve -h states the defaults the code uses.
+func TestServeHelpStatesTheDefaults(t *testing.T) {
+	var help strings.Builder
+	if err := service.Main(context.Background(), []string{"-h"}, func(string) string { return "" }, io.Discard, &help); err != nil {
+		t.Fatal(err)
+	}
+	c, err := service.LoadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("(default %s)", c.StoreTimeout), fmt.Sprintf("(default %d;", c.GRPCPort),
+		fmt.Sprintf("(default %d)", c.Port), fmt.Sprintf("(default %s)", c.Kind),
+	} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("serve -h does not say %q:\n%s", want, help.String())
 		}
 	}
 }

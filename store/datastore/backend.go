@@ -1,6 +1,7 @@
 package datastore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,29 @@ func init() {
 			_, err := settingsFromEnv(getenv)
 			return err
 		},
+		CheckKind: checkOtherKind,
 	})
+}
+
+// checkOtherKind refuses a kind Datastore reserves, one it would refuse,
+// and DATASTORE_KIND's (the scheduler's): records of two users must never
+// mix.
+func checkOtherKind(getenv func(string) string, kind string) error {
+	switch {
+	case reservedRE.MatchString(kind):
+		return errors.New("kinds of the form __*__ are reserved by Datastore")
+	case !validKind(kind):
+		return errors.New("want a Datastore kind: at most 1,500 bytes of text without control characters")
+	case kind == cmp.Or(strings.TrimSpace(getenv("DATASTORE_KIND")), DefaultKind):
+		return errors.New("must differ from DATASTORE_KIND, the scheduler's kind, so that elections and jobs never share a record")
+	}
+	return nil
+}
+
+// validKind reports whether Datastore accepts k as a kind, __reserved__
+// kinds aside.
+func validKind(k string) bool {
+	return utf8.ValidString(k) && len(k) <= 1500 && strings.IndexFunc(k, unicode.IsControl) < 0
 }
 
 // Settings configures the Datastore store from the environment. Every field
@@ -86,7 +109,7 @@ func SettingsFromEnv(getenv func(string) string, reason string) (*Settings, erro
 		return nil, err
 	}
 	if s.Project == "" {
-		if reason == "" || reason == "STORE is set" {
+		if reason == "" || reason == store.ReasonStoreSet {
 			return nil, errors.New("STORE=datastore needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)")
 		}
 		// The user never set STORE: say what chose the Datastore store.
@@ -121,7 +144,7 @@ func settingsFromEnv(getenv func(string) string) (*Settings, error) {
 	if ns := s.Namespace; !namespaceRE.MatchString(ns) || reservedRE.MatchString(ns) {
 		fail("DATASTORE_NAMESPACE", ns, "want at most 100 letters, digits, '.', '-' or '_', not __reserved__ (staging)")
 	}
-	if k := s.Kind; !utf8.ValidString(k) || len(k) > 1500 || reservedRE.MatchString(k) || strings.IndexFunc(k, unicode.IsControl) >= 0 {
+	if k := s.Kind; !validKind(k) || reservedRE.MatchString(k) {
 		fail("DATASTORE_KIND", k, "want a Datastore kind: at most 1,500 bytes of text without control characters, not __reserved__ (Lease)")
 	}
 	if s.Kind == "" {
