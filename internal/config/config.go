@@ -274,9 +274,6 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-// storeSet is StoreReason when STORE chose the store.
-const storeSet = "STORE is set"
-
 // token reads a secret: its errors never repeat the value.
 func (p *parser) token(name string) string {
 	v := p.getenv(name)
@@ -310,7 +307,7 @@ func (p *parser) store() (store.Backend, string) {
 	}
 	if v := strings.TrimSpace(p.getenv("STORE")); v != "" {
 		if b, ok := store.Lookup(strings.ToLower(v)); ok {
-			return b, storeSet
+			return b, store.ReasonStoreSet
 		}
 		p.fail("STORE", v, "want one of "+strings.Join(names, ", "))
 	}

@@ -86,7 +86,7 @@ func SettingsFromEnv(getenv func(string) string, reason string) (*Settings, erro
 		return nil, err
 	}
 	if s.Project == "" {
-		if reason == "" || reason == "STORE is set" {
+		if reason == "" || reason == store.ReasonStoreSet {
 			return nil, errors.New("STORE=datastore needs DATASTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)")
 		}
 		// The user never set STORE: say what chose the Datastore store.

@@ -361,7 +361,7 @@ func (s *Store) transact(ctx context.Context, op, job string, withLog bool,
 		// is retried once, which reads the winner's record.
 		for attempt := 0; ; attempt++ {
 			_, err := s.client.RunInTransaction(ctx, body, datastore.BeginLater)
-			if err != nil && !refused(err) {
+			if err != nil && !store.IsRefusal(err) {
 				out = outcome{err: err} // not the rules' answer in out
 			}
 			if err == nil || status.Code(err) != codes.AlreadyExists || attempt == 1 || ctx.Err() != nil {
@@ -387,19 +387,13 @@ func (s *Store) transact(ctx context.Context, op, job string, withLog bool,
 		out.lease.Tick = out.lease.Tick.Truncate(time.Microsecond)
 		out.lease.Expires = out.lease.Expires.Truncate(time.Microsecond)
 		return out.lease, nil
-	case refused(err):
+	case store.IsRefusal(err):
 		return out.lease, err
 	case errors.Is(err, datastore.ErrConcurrentTransaction), status.Code(err) == codes.Aborted:
 		return store.Lease{}, fmt.Errorf("datastore: %s %s: %w, gave up after the client's retries: %w", op, job, ErrContention, err)
 	default:
 		return store.Lease{}, wrap(ctx, op, job, err)
 	}
-}
-
-// refused reports whether err is the rules' refusal.
-func refused(err error) bool {
-	return errors.Is(err, store.ErrTickTaken) || errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder) ||
-		errors.Is(err, store.ErrPaused) || errors.Is(err, store.ErrNoTick)
 }
 
 // wrap adds what was being done to err, and makes an error caused by the
