@@ -7,6 +7,8 @@ import (
 
 	pb "cloud.google.com/go/datastore/apiv1/datastorepb"
 	"google.golang.org/protobuf/proto"
+
+	"go-leader-election/internal/dsname"
 )
 
 // Projection and DISTINCT ON queries are answered from index rows, as
@@ -42,7 +44,7 @@ func compileProjection(q *pb.Query) (keysOnly bool, pr *projection, err error) {
 		case name == keyProperty:
 			keyProjected = true
 			continue
-		case reserved.MatchString(name):
+		case dsname.Reserved(name):
 			return false, nil, invalid("projections are not supported for the property: %s", name)
 		case seen[name]:
 			return false, nil, invalid("cannot project a property multiple times")
@@ -56,7 +58,7 @@ func compileProjection(q *pb.Query) (keysOnly bool, pr *projection, err error) {
 		switch {
 		case name == "":
 			return false, nil, invalid("distinct on needs a property name")
-		case reserved.MatchString(name):
+		case dsname.Reserved(name):
 			return false, nil, invalid("group by is not supported for the property: %s", name)
 		case distinct[name]:
 			return false, nil, invalid("cannot group by a property multiple times")
