@@ -135,11 +135,7 @@ func manual(job, holder string, n int) store.ClaimRequest {
 
 func mustManual(t *testing.T, s store.Control, req store.ClaimRequest) store.Lease {
 	t.Helper()
-	l, err := s.ClaimManual(context.Background(), req)
-	if err != nil {
-		t.Fatalf("ClaimManual(%s, %s, %s): %v", req.Job, req.Holder, req.Tick.Format(time.StampMilli), err)
-	}
-	return l
+	return mustClaimBy(t, "ClaimManual", s.ClaimManual, req)
 }
 
 func testManualFree(t *testing.T, s Backend, job string) {

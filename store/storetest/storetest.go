@@ -69,9 +69,17 @@ func claim(job, holder string, n int, lapsed int64) store.ClaimRequest {
 
 func mustClaim(t *testing.T, s store.Store, req store.ClaimRequest) store.Lease {
 	t.Helper()
-	l, err := s.Claim(context.Background(), req)
+	return mustClaimBy(t, "Claim", s.Claim, req)
+}
+
+// mustClaimBy makes a claim by call (Claim, ClaimManual), named name, that
+// must succeed.
+func mustClaimBy(t *testing.T, name string, call func(context.Context, store.ClaimRequest) (store.Lease, error),
+	req store.ClaimRequest) store.Lease {
+	t.Helper()
+	l, err := call(context.Background(), req)
 	if err != nil {
-		t.Fatalf("Claim(%s, %s, tick %s): %v", req.Job, req.Holder, req.Tick.Format(time.TimeOnly), err)
+		t.Fatalf("%s(%s, %s, tick %s): %v", name, req.Job, req.Holder, req.Tick.Format(time.StampMilli), err)
 	}
 	return l
 }
