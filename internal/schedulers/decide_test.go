@@ -114,7 +114,7 @@ func TestDecide(t *testing.T) {
 			now: now.Add(ms(260)), deferUntil: now.Add(ms(250)),
 			want: tickDecision{Step: stepClaim, Why: "lease free", DeferUntil: now.Add(ms(250))}},
 		{name: "free, preferred elsewhere, close to the following tick: wait until it", read: true, st: free, pref: elsewhere,
-			now: deadline.Add(-ms(30)),
+			now:  deadline.Add(-ms(30)),
 			want: tickDecision{Step: stepAwaitPreferred, Why: "free, preferred elsewhere", At: deadline, DeferUntil: deadline}},
 		{name: "free, preferred elsewhere, the following tick reached", read: true, st: free, pref: elsewhere,
 			now: deadline.Add(ms(1)), deferUntil: deadline,
