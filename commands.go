@@ -6,21 +6,35 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"go-leader-election/internal/config"
+	"go-leader-election/internal/electioncmd"
 	"go-leader-election/jobs"
 )
 
+// command is a subcommand as help lists it.
+type command struct{ name, summary string }
+
 // commands are the subcommands run knows, for help and for the error on
-// an unknown one. Without one, the program runs the daemon.
-var commands = []struct{ name, summary string }{
-	{"emulator", "run the Datastore emulator (its flags: go-leader-election emulator -h)"},
-	{"serve", "run the leader-election service (its settings: go-leader-election serve -h)"},
-	{"lock", "run a command while this node leads an election (go-leader-election lock -h)"},
-	{"leader", "print an election's leader, term and expiry (go-leader-election leader -h)"},
-	{"version", "print the module version and VCS revision"},
-	{"help", "print this help (also -h, --help)"},
+// an unknown one: the emulator, electioncmd's (its list is the one
+// source), version and help. Without one, the program runs the daemon.
+var commands = slices.Concat(
+	[]command{{"emulator", "run the Datastore emulator (its flags: go-leader-election emulator -h)"}},
+	electionCommands(),
+	[]command{
+		{"version", "print the module version and VCS revision"},
+		{"help", "print this help (also -h, --help)"},
+	},
+)
+
+func electionCommands() []command {
+	var out []command
+	for _, c := range electioncmd.Commands() {
+		out = append(out, command{c.Name, c.Summary})
+	}
+	return out
 }
 
 func commandNames() string {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go-leader-election/emulator"
+	"go-leader-election/internal/electioncmd"
 )
 
 // What a new user trips over (issue 14): help, version, typos, bad store
@@ -33,6 +34,12 @@ func TestHelp(t *testing.T) {
 		for _, want := range []string{"emulator", "version", "help", "README.md", `"Configuration"`, "Ctrl-C"} {
 			if !strings.Contains(help, want) {
 				t.Errorf("%s: the help does not mention %s:\n%s", arg, want, help)
+			}
+		}
+		for _, c := range electioncmd.Commands() { // listed in help, and run by run
+			if !strings.Contains(help, "go-leader-election "+c.Name+" ") || !strings.Contains(help, c.Summary) ||
+				electioncmd.Lookup(c.Name) == nil {
+				t.Errorf("%s: the help does not list the %s command with its summary, or run cannot run it", arg, c.Name)
 			}
 		}
 		for _, v := range append(names, "GO_PREACHER_SCHEDULE") {

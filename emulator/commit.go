@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"go-leader-election/internal/dsname"
 )
 
 type opKind int
@@ -67,7 +69,7 @@ func parseMutation(project, database string, m *pb.Mutation) (op, error) {
 		return op{}, err
 	}
 	for _, el := range o.key.GetPath() {
-		if reserved.MatchString(el.GetKind()) {
+		if dsname.Reserved(el.GetKind()) {
 			return op{}, invalid("the kind %q is reserved", el.GetKind())
 		}
 	}

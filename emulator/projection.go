@@ -7,6 +7,8 @@ import (
 
 	pb "cloud.google.com/go/datastore/apiv1/datastorepb"
 	"google.golang.org/protobuf/proto"
+
+	"go-leader-election/internal/dsname"
 )
 
 // Projection and DISTINCT ON queries are answered from index rows, as
@@ -32,37 +34,28 @@ const meaningTimestamp = 18
 // projection when the query needs no index rows.
 func compileProjection(q *pb.Query) (keysOnly bool, pr *projection, err error) {
 	var keyProjected bool
-	seen := map[string]bool{}
-	pr = &projection{}
+	var projected []string
 	for _, p := range q.GetProjection() {
-		name := p.GetProperty().GetName()
-		switch {
-		case name == "":
-			return false, nil, invalid("a projection needs a property name")
-		case name == keyProperty:
+		if name := p.GetProperty().GetName(); name == keyProperty {
 			keyProjected = true
-			continue
-		case reserved.MatchString(name):
-			return false, nil, invalid("projections are not supported for the property: %s", name)
-		case seen[name]:
-			return false, nil, invalid("cannot project a property multiple times")
+		} else {
+			projected = append(projected, name)
 		}
-		seen[name] = true
-		pr.props = append(pr.props, name)
 	}
-	distinct := map[string]bool{}
+	pr = &projection{}
+	seen, err := checkNames(projected, &pr.props, nameRules{empty: "a projection needs a property name",
+		reserved: "projections are not supported for the property: %s", repeated: "cannot project a property multiple times"})
+	if err != nil {
+		return false, nil, err
+	}
+	var distinctOn []string
 	for _, d := range q.GetDistinctOn() {
-		name := d.GetName()
-		switch {
-		case name == "":
-			return false, nil, invalid("distinct on needs a property name")
-		case reserved.MatchString(name):
-			return false, nil, invalid("group by is not supported for the property: %s", name)
-		case distinct[name]:
-			return false, nil, invalid("cannot group by a property multiple times")
-		}
-		distinct[name] = true
-		pr.distinct = append(pr.distinct, name)
+		distinctOn = append(distinctOn, d.GetName())
+	}
+	distinct, err := checkNames(distinctOn, &pr.distinct, nameRules{empty: "distinct on needs a property name",
+		reserved: "group by is not supported for the property: %s", repeated: "cannot group by a property multiple times"})
+	if err != nil {
+		return false, nil, err
 	}
 	ordered := 0
 	for _, o := range q.GetOrder() {
@@ -87,6 +80,30 @@ func compileProjection(q *pb.Query) (keysOnly bool, pr *projection, err error) {
 		}
 	}
 	return keysOnly, pr, nil
+}
+
+// nameRules are Datastore's errors for the property names of a projection
+// or a DISTINCT ON: an empty name, a reserved one (reserved takes the name
+// for its %s), a name given twice.
+type nameRules struct{ empty, reserved, repeated string }
+
+// checkNames appends names to *list and returns them as a set, or the error
+// of the first name that is empty, reserved or repeated.
+func checkNames(names []string, list *[]string, r nameRules) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, name := range names {
+		switch {
+		case name == "":
+			return nil, invalid("%s", r.empty)
+		case dsname.Reserved(name):
+			return nil, invalid(r.reserved, name)
+		case set[name]:
+			return nil, invalid("%s", r.repeated)
+		}
+		set[name] = true
+		*list = append(*list, name)
+	}
+	return set, nil
 }
 
 // checkEqualities refuses an equality (or IN) filter on a projected or

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"encoding/binary"
-	"regexp"
 	"sync"
 	"time"
 
@@ -11,6 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"go-leader-election/internal/dsname"
 )
 
 // partition is where entities live: one project, database and namespace.
@@ -93,8 +94,6 @@ func partitionOf(project, database string, p *pb.PartitionId) (partition, error)
 	return partition{project, database, p.GetNamespaceId()}, nil
 }
 
-var reserved = regexp.MustCompile(`^__.*__$`)
-
 // resolve validates k and returns its ref. With allowIncomplete, the last
 // path element may lack an id and a name; the returned bool reports that,
 // and the ref's path is then empty.
@@ -120,7 +119,7 @@ func resolve(project, database string, k *pb.Key, allowIncomplete bool) (ref, bo
 			}
 			return ref{}, false, invalid("key path element %d (kind %q) is incomplete", i, el.GetKind())
 		}
-		if reserved.MatchString(el.GetName()) {
+		if dsname.Reserved(el.GetName()) {
 			return ref{}, false, invalid("the key name %q is reserved", el.GetName())
 		}
 	}

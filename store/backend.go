@@ -24,8 +24,9 @@ type Backend struct {
 	// when STORE is unset (e.g. "DATASTORE_EMULATOR_HOST is set"), or "".
 	Implied func(getenv func(string) string) string
 	// Configure reads and validates the backend's variables. reason is why
-	// the backend was chosen, for its errors. It returns an error naming
-	// the variable and the bad value.
+	// the backend was chosen, for its errors: ReasonStoreSet, an Implied
+	// reason, or "" when the caller chose it without the environment. It
+	// returns an error naming the variable and the bad value.
 	Configure func(getenv func(string) string, reason string) (Settings, error)
 	// Check, if set, validates the backend's variables even when another
 	// backend is chosen, so that a bad value never goes unnoticed.

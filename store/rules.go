@@ -60,8 +60,10 @@ func (req ReleaseRequest) Apply(cur Lease, exists bool) (Lease, error) {
 	return next, nil
 }
 
-// refusals are the protocol's answers: the store worked and said no.
-var refusals = []error{ErrNotFound, ErrTickTaken, ErrHeld, ErrNotHolder, ErrPaused}
+// refusals are the protocol's answers: the store worked and said no. It is
+// the one list: a backend tells the rules' answers from its own failures
+// with IsRefusal too.
+var refusals = []error{ErrNotFound, ErrTickTaken, ErrHeld, ErrNotHolder, ErrPaused, ErrNoTick}
 
 // IsRefusal reports whether err is one of the protocol's sentinel answers
 // (the store answered and refused) rather than a failure to reach the store.

@@ -202,7 +202,7 @@ func (m *Membership) update(list []store.Member) {
 		if lapsed && now.Sub(st.Until) > 10*m.TTL() {
 			// A record lapsed this long belongs to a process that died:
 			// tidy it away (the delete is idempotent; any node may do it).
-			go m.cfg.Store.DeleteMember(context.Background(), r.ID) //nolint:errcheck // best effort
+			go m.deleteLapsed(r.ID)
 		}
 	}
 	for id, v := range m.others {
@@ -220,6 +220,14 @@ func (m *Membership) update(list []store.Member) {
 	if c := m.candidatesLocked(now); !slices.Equal(c, m.candidates) {
 		m.candidates, m.assigned = c, Assign(m.cfg.Jobs, c)
 	}
+}
+
+// deleteLapsed deletes a dead process's record, within a store call's
+// time; best effort: the next round tries again if it fails.
+func (m *Membership) deleteLapsed(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.Timeout)
+	defer cancel()
+	_ = m.cfg.Store.DeleteMember(ctx, id)
 }
 
 // candidatesLocked returns this process and the others that are live and

@@ -101,3 +101,54 @@ func TestMembershipIgnoresBadRecordsAndPausesWhenTheStoreIsDown(t *testing.T) {
 		}
 	})
 }
+
+// hangingDeletes is a member registry whose DeleteMember answers only when
+// its context ends, and reports how long that took.
+type hangingDeletes struct {
+	store.Members
+	waited chan time.Duration
+}
+
+func (h hangingDeletes) DeleteMember(ctx context.Context, _ string) error {
+	start := time.Now()
+	<-ctx.Done()
+	h.waited <- time.Since(start)
+	return ctx.Err()
+}
+
+// TestMembershipBoundsTheDeleteOfADeadRecord: a record lapsed for 10 TTLs
+// is deleted by whoever sees it, and that delete, made off the round's
+// goroutine, is bounded by the store timeout like every other call.
+func TestMembershipBoundsTheDeleteOfADeadRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := hangingDeletes{Members: memory.New(), waited: make(chan time.Duration, 100)}
+		const timeout = 300 * time.Millisecond
+		newM := func(node string) *Membership {
+			m, err := NewMembership(MembershipConfig{Store: reg, Self: Candidate{ID: node + "/1", Node: node},
+				Jobs: []string{"a"}, Period: time.Second, Timeout: timeout, Log: zerolog.Nop()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		x, y := newM("x"), newM("y")
+		ctx := context.Background()
+		y.round(ctx)
+		x.round(ctx)
+		// y is gone: x rounds on until y's record has lapsed for 10 TTLs.
+		for range 3 + 10*3 + 2 {
+			time.Sleep(time.Second)
+			x.round(ctx)
+		}
+		time.Sleep(timeout) // the last round's delete ends, if bounded
+		synctest.Wait()
+		if len(reg.waited) == 0 {
+			t.Fatal("no delete of a record lapsed for 10 TTLs")
+		}
+		for len(reg.waited) > 0 {
+			if d := <-reg.waited; d != timeout {
+				t.Errorf("a delete of the dead record waited %s, want the store timeout %s", d, timeout)
+			}
+		}
+	})
+}

@@ -190,12 +190,7 @@ func manualTick(sched Schedule, recorded, now time.Time, late time.Duration) (ti
 // a scheduler may still claim (it claims a tick until the next one comes).
 func latestDue(sched Schedule, now time.Time) (time.Time, bool) {
 	if e, ok := sched.(Every); ok {
-		d, n := int64(e), now.UnixNano()
-		p := n - n%d
-		if n < 0 && n%d != 0 {
-			p -= d
-		}
-		return time.Unix(0, p).UTC(), true
+		return e.Next(now).Add(-time.Duration(e)), true // the multiple before the next
 	}
 	// A Schedule only says what comes next: step back until a tick lies at
 	// or before now, then walk forward to the last one.

@@ -591,3 +591,24 @@ func TestManualTick(t *testing.T) {
 		}
 	}
 }
+
+// opaque hides a Schedule's type, so that latestDue takes its general path.
+type opaque struct{ Schedule }
+
+// TestLatestDueOfEvery: the shortcut for Every agrees with the general walk,
+// before and after the epoch, on a tick and between ticks.
+func TestLatestDueOfEvery(t *testing.T) {
+	for _, e := range []Every{Every(time.Second), Every(1500 * time.Millisecond), Every(time.Hour)} {
+		d := time.Duration(e)
+		for _, now := range []time.Time{
+			time.Unix(1_700_000_000, 0), time.Unix(1_700_000_000, 1), time.Unix(1_700_000_000, 0).Add(d - 1),
+			time.Unix(-7, 0), time.Unix(-7, 3), time.Unix(0, -1), time.Unix(0, 0),
+		} {
+			got, ok := latestDue(e, now)
+			want, wantOK := latestDue(opaque{e}, now)
+			if !got.Equal(want) || ok != wantOK || got.After(now) || !now.Before(got.Add(d)) {
+				t.Errorf("latestDue(%s, %s) = %s, %v; the general walk says %s, %v", d, now, got, ok, want, wantOK)
+			}
+		}
+	}
+}

@@ -7,143 +7,105 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"go-leader-election/lease"
 	"go-leader-election/store"
 )
 
-// tick handles tick t: claim it and run the job, or sit out. prev is the
-// tick this node handled before t, if any.
-//
-// A node that holds the lease claims at once. Any other node first reads the
-// record (one plain read), and claims only if the tick is free and the lease
-// is released, absent, or lapsed by its own observation. If the holder has
-// not claimed t and its lease lapses before the following tick, the node
-// looks again every Grace/2 until the lapse and then claims: a holder that
-// died still gets its tick run, late by at most Grace.
+// tick handles tick t: claim it and run the job, or sit out, as decide
+// (decide.go) chooses from what this node observes. prev is the tick this
+// node handled before t, if any.
 func (s *Scheduler) tick(ctx context.Context, t, prev time.Time) {
-	if s.running() != nil {
+	c := &tickClaim{t: t, prev: prev, deadline: s.cfg.Schedule.Next(t)}
+	read := false
+	switch pref := s.preference(); decideStart(s.running() != nil, s.leading(), pref, s.id.Holder) {
+	case stepSkipOverlap:
 		s.skipOverlap(ctx, t)
 		return
-	}
-	deadline := s.cfg.Schedule.Next(t)
-	failures := 0
-	read := !s.leading()
-	if !read && s.handOver(t) {
-		// Now a follower: look FollowerDelay later, so as to see the
-		// preferred node's claim at once (its lapse is judged from that
-		// sight), and to claim the tick after all should it not come.
-		if !s.sleepUntil(ctx, t.Add(s.t.FollowerDelay)) {
-			return
-		}
+	case stepRead:
 		read = true
-	}
-	before := s.lease.State().Record.Tick // the latest tick on record before this claim
-	// deferUntil is when this node stops waiting for the preferred node to
-	// claim (zero: it has not begun waiting). Meanwhile it looks often, so
-	// that it sees the preferred node's claim early: a lapse is judged from
-	// a node's first sight of a record.
-	var deferUntil time.Time
-	deferring := func(now time.Time) bool {
-		if deferUntil.IsZero() {
-			deferUntil = earliest(now.Add(s.t.Grace/2), deadline)
+	case stepHandOver:
+		if s.handOver(t, pref.To) {
+			// Now a follower: look FollowerDelay later, so as to see the
+			// preferred node's claim at once (its lapse is judged from that
+			// sight), and to claim the tick after all should it not come.
+			if !s.sleepUntil(ctx, t.Add(s.t.FollowerDelay)) {
+				return
+			}
+			read = true
 		}
-		return now.Before(deferUntil)
 	}
+	c.before = s.lease.State().Record.Tick // the latest tick on record before this claim
 	for {
+		st := s.lease.State()
 		if read {
-			st, err := s.lease.Read(ctx)
-			if err != nil {
-				if !s.backoff(ctx, t, deadline, &failures, "get", err) {
+			var err error
+			if st, err = s.lease.Read(ctx); err != nil {
+				if !s.backoff(ctx, t, c.deadline, &c.failures, "get", err) {
 					return
 				}
 				continue
 			}
-			before = st.Record.Tick
-			now := s.clk.Now()
-			switch {
-			case st.Record.Tick.Equal(t) && st.Record.Holder == s.id.Holder:
-				// This node's own claim of t is on record although no
-				// answer said so (an answer lost on the network): claim
-				// again, and the lease recognises it.
-			case !st.Record.Tick.Before(t):
-				s.sitOut(t, st.Record, "tick taken")
-				return
-			case st.Record.Paused:
-				s.pausedTick(t) // actions.go
-				return
-			case st.Kind == lease.Held && !st.Lapsed(now):
-				if !st.Until.Before(deadline) {
-					if s.preferredHere(false) && deferring(now) {
-						// The holder is handing this job over to this
-						// node: its release may still be on its way.
-						if !s.sleepUntil(ctx, s.lookAgain(now, deferUntil)) {
-							return
-						}
-						continue
-					}
-					s.sitOut(t, st.Record, "lease held")
-					return
-				}
-				// Look again before the lapse too: a holder that is merely
-				// late (a slower clock) claims meanwhile, and seeing its
-				// write early keeps the next lapse close to the truth.
-				at := earliest(now.Add(s.t.Grace/2), st.Until)
-				s.log.Debug().Str("tick", formatTick(t)).Str("leader", st.Record.Node).
-					Time("lapse", st.Until).Msg("Waiting for the lease to lapse")
-				if !s.sleepUntil(ctx, at) {
-					return
-				}
-				continue
-			default:
-				// Free (handed over, released): the preferred node claims
-				// first; the others look again until Grace/2 later and
-				// claim only if it has not (it may be gone). A lapsed
-				// lease is claimed at once by whoever sees it first: the
-				// holder died, and views of who is alive may disagree for
-				// a period; balance moves the job at a later tick.
-				if st.Kind != lease.Held && !s.preferredHere(true) && deferring(now) {
-					if !s.sleepUntil(ctx, s.lookAgain(now, deferUntil)) {
-						return
-					}
-					continue
-				}
-			}
+			c.before = st.Record.Tick
 		}
-		read = true
-
-		sent := s.clk.Now()
-		if !sent.Before(deadline) {
-			// A slow store made this node look until the following tick:
-			// that tick supersedes t, which it leaves unclaimed.
-			s.sitOut(t, s.lease.State().Record, "following tick reached")
+		now := s.clk.Now()
+		d := decide(tickView{Tick: t, Deadline: c.deadline, Now: now, Read: read, Lease: st, Self: s.id.Holder,
+			Pref: s.preference(), DeferUntil: c.deferUntil, Timing: s.t})
+		c.deferUntil, read = d.DeferUntil, true
+		switch d.Step {
+		case stepSitOut:
+			s.sitOut(t, st.Record, d.Why)
 			return
-		}
-		from := s.lease.State() // for tookOver (history.go)
-		st, err := s.lease.Claim(ctx, t, max(deadline.Add(s.t.Grace).Sub(sent), s.t.Grace))
-		switch {
-		case err == nil:
-			s.tookOver(from, st)
-			if !prev.IsZero() && !before.IsZero() && before.Before(prev) {
-				s.obs.Skipped(s.job.Name, SkipMissed)
-				s.log.Warn().Str("tick", formatTick(prev)).Str("last_run_tick", formatTick(before)).
-					Msg("Tick missed by every node")
-			}
-			s.start(ctx, t, st)
-			return
-		case errors.Is(err, store.ErrTickTaken):
-			s.sitOut(t, st.Record, "tick taken")
-			return
-		case errors.Is(err, store.ErrPaused):
+		case stepPaused:
 			s.pausedTick(t) // actions.go
 			return
-		case errors.Is(err, store.ErrHeld):
-			// someone renewed or took over since the read: read again
-		default:
-			if !s.backoff(ctx, t, deadline, &failures, "claim", err) {
+		case stepAwaitLapse:
+			s.log.Debug().Str("tick", formatTick(t)).Str("leader", st.Record.Node).
+				Time("lapse", st.Until).Msg("Waiting for the lease to lapse")
+		}
+		if d.Step != stepClaim {
+			if !s.sleepUntil(ctx, d.At) {
 				return
 			}
+			continue
+		}
+		if s.claim(ctx, c, now) {
+			return
 		}
 	}
+}
+
+// tickClaim is tick's state across its reads and claims of one tick.
+type tickClaim struct {
+	t, prev, deadline time.Time
+	before            time.Time // the latest tick on record before this claim
+	failures          int       // store calls failed in a row
+	deferUntil        time.Time // see tickView.DeferUntil
+}
+
+// claim claims c's tick, sent at sent, and acts on the answer: it starts
+// the run, sits out, or backs off after a failure. It reports whether the
+// tick is done with; false means read the record again.
+func (s *Scheduler) claim(ctx context.Context, c *tickClaim, sent time.Time) bool {
+	from := s.lease.State() // for tookOver (history.go)
+	st, err := s.lease.Claim(ctx, c.t, max(c.deadline.Add(s.t.Grace).Sub(sent), s.t.Grace))
+	switch {
+	case err == nil:
+		s.tookOver(from, st)
+		if missedByEveryNode(c.prev, c.before) {
+			s.obs.Skipped(s.job.Name, SkipMissed)
+			s.log.Warn().Str("tick", formatTick(c.prev)).Str("last_run_tick", formatTick(c.before)).
+				Msg("Tick missed by every node")
+		}
+		s.start(ctx, c.t, st)
+	case errors.Is(err, store.ErrTickTaken):
+		s.sitOut(c.t, st.Record, "tick taken")
+	case errors.Is(err, store.ErrPaused):
+		s.pausedTick(c.t) // actions.go
+	case errors.Is(err, store.ErrHeld):
+		return false // someone renewed or took over since the read: read again
+	default:
+		return !s.backoff(ctx, c.t, c.deadline, &c.failures, "claim", err)
+	}
+	return true
 }
 
 // backoff logs a failed store call and waits before the next try, doubling

@@ -70,14 +70,15 @@ func NewGroup(cfg GroupConfig) (*Group, error) {
 		}
 	}
 	for _, j := range cfg.Jobs {
-		s, err := New(Config{
+		sc := Config{
 			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
 			Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
 			History: g.history, Control: cfg.Control,
-		})
-		if err == nil && cfg.Membership != nil {
-			s.cfg.Balance = cfg.Membership
 		}
+		if cfg.Membership != nil { // a nil *Membership in the interface would not be a nil Balancer
+			sc.Balance = cfg.Membership
+		}
+		s, err := New(sc)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"go-leader-election/internal/dsname"
 	"go-leader-election/store"
 )
 
@@ -45,7 +46,7 @@ func init() {
 // mix.
 func checkOtherKind(getenv func(string) string, kind string) error {
 	switch {
-	case reservedRE.MatchString(kind):
+	case dsname.Reserved(kind):
 		return errors.New("kinds of the form __*__ are reserved by Datastore")
 	case !validKind(kind):
 		return errors.New("want a Datastore kind: at most 1,500 bytes of text without control characters")
@@ -97,7 +98,6 @@ var (
 	databaseRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{2,61}[a-z0-9]$`)
 	uuidLikeRE  = regexp.MustCompile(`^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`)
 	namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
-	reservedRE  = regexp.MustCompile(`^__.*__$`)
 )
 
 // SettingsFromEnv reads and validates the DATASTORE_* variables. reason is
@@ -141,10 +141,10 @@ func settingsFromEnv(getenv func(string) string) (*Settings, error) {
 	if d := s.Database; d != "" && d != "(default)" && (!databaseRE.MatchString(d) || uuidLikeRE.MatchString(d)) {
 		fail("DATASTORE_DATABASE", d, "want a database ID: 4 to 63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit")
 	}
-	if ns := s.Namespace; !namespaceRE.MatchString(ns) || reservedRE.MatchString(ns) {
+	if ns := s.Namespace; !namespaceRE.MatchString(ns) || dsname.Reserved(ns) {
 		fail("DATASTORE_NAMESPACE", ns, "want at most 100 letters, digits, '.', '-' or '_', not __reserved__ (staging)")
 	}
-	if k := s.Kind; !validKind(k) || reservedRE.MatchString(k) {
+	if k := s.Kind; !validKind(k) || dsname.Reserved(k) {
 		fail("DATASTORE_KIND", k, "want a Datastore kind: at most 1,500 bytes of text without control characters, not __reserved__ (Lease)")
 	}
 	if s.Kind == "" {

@@ -66,19 +66,10 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 		keys[i] = s.key(cl.req.Job)
 	}
 	results := make([]outcome, len(batch))
-	body := func(tx *datastore.Transaction) error {
-		ents := make([]entity, len(batch))
-		err := tx.GetMulti(keys, ents)
-		var perKey datastore.MultiError
-		if err != nil && !errors.As(err, &perKey) {
-			return err
-		}
+	err := readThenWrite(ctx, s.client, keys, func(ents []entity, keyErr func(int) error) ([]*datastore.Mutation, error) {
 		var muts []*datastore.Mutation
 		for i, cl := range batch {
-			var kerr error
-			if perKey != nil {
-				kerr = perKey[i]
-			}
+			kerr := keyErr(i)
 			exists := kerr == nil
 			if kerr != nil && !errors.Is(kerr, datastore.ErrNoSuchEntity) {
 				results[i] = outcome{err: wrap(ctx, "claim", cl.req.Job, kerr)}
@@ -97,13 +88,8 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 				muts = append(muts, datastore.NewInsert(keys[i], w)) // never overwrites a racing creation
 			}
 		}
-		if len(muts) == 0 {
-			return nil
-		}
-		_, err = tx.Mutate(muts...)
-		return err
-	}
-	_, err := s.client.RunInTransaction(ctx, body, datastore.BeginLater)
+		return muts, nil
+	})
 	switch {
 	case err == nil:
 		for i, cl := range batch {
@@ -127,4 +113,33 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 			cl.err = wrap(ctx, "claim", cl.req.Job, err)
 		}
 	}
+}
+
+// readThenWrite runs one transaction, begun by its Lookup (BeginLater): it
+// reads keys into a fresh []E, one per key, then commits the mutations
+// write returns from what it read, if any. keyErr(i) is the error of
+// reading keys[i]: nil when read, datastore.ErrNoSuchEntity when absent. An
+// error of the read as a whole, or from write, rolls the transaction back.
+func readThenWrite[E any](ctx context.Context, client *datastore.Client, keys []*datastore.Key,
+	write func(ents []E, keyErr func(i int) error) ([]*datastore.Mutation, error)) error {
+	_, err := client.RunInTransaction(ctx, func(tx *datastore.Transaction) error {
+		ents := make([]E, len(keys)) // fresh at each attempt of the client's
+		err := tx.GetMulti(keys, ents)
+		var perKey datastore.MultiError
+		if err != nil && !errors.As(err, &perKey) {
+			return err
+		}
+		muts, err := write(ents, func(i int) error {
+			if perKey == nil {
+				return nil
+			}
+			return perKey[i]
+		})
+		if err != nil || len(muts) == 0 {
+			return err
+		}
+		_, err = tx.Mutate(muts...)
+		return err
+	}, datastore.BeginLater)
+	return err
 }

@@ -311,89 +311,105 @@ func (s *Store) transact(ctx context.Context, op, job string, withLog bool,
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	key := s.key(job)
-
 	// The transaction runs in its own goroutine because the client library
 	// rolls back a failed transaction under a context of its own (up to 5s,
 	// not ours): the caller must not wait for that. Results travel only
 	// through done.
 	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		body := func(tx *datastore.Transaction) error {
-			var e entity
-			var log store.RunLog
-			var err error
-			if withLog {
-				err = s.getWithLog(tx, key, job, &e, &log)
-			} else {
-				err = tx.Get(key, &e)
-			}
-			exists := err == nil
-			if err != nil && !errors.Is(err, datastore.ErrNoSuchEntity) {
-				out = outcome{err: err}
-				return err
-			}
-			e.lease.Job = job
-			next, err := apply(e.lease, exists, log)
-			if err != nil { // the rules refuse: roll back, report the record
-				out = outcome{lease: next, err: err}
-				return err
-			}
-			write := &entity{lease: next, extra: e.extra}
-			if exists {
-				_, err = tx.Put(key, write)
-			} else {
-				// An insert fails with AlreadyExists, never overwrites, should
-				// another process have created the entity meanwhile.
-				_, err = tx.Mutate(datastore.NewInsert(key, write))
-			}
-			out = outcome{lease: next, err: err}
-			return err
-		}
-		// At most twice: an insert that lost the race to create the entity
-		// is retried once, which reads the winner's record.
-		for attempt := 0; ; attempt++ {
-			_, err := s.client.RunInTransaction(ctx, body, datastore.BeginLater)
-			if err != nil && !refused(err) {
-				out = outcome{err: err} // not the rules' answer in out
-			}
-			if err == nil || status.Code(err) != codes.AlreadyExists || attempt == 1 || ctx.Err() != nil {
-				done <- out
-				return
-			}
-		}
-	}()
+	go func() { done <- s.runUpdate(ctx, job, withLog, apply) }()
+	return answer(ctx, op, job, awaitOutcome(ctx, done))
+}
 
+// runUpdate runs the read-apply-write transaction on job's entity, at most
+// twice: an insert that lost the race to create the entity is retried
+// once, which reads the winner's record.
+func (s *Store) runUpdate(ctx context.Context, job string, withLog bool,
+	apply func(cur store.Lease, exists bool, log store.RunLog) (store.Lease, error)) outcome {
 	var out outcome
-	select {
-	case out = <-done:
-	case <-ctx.Done():
-		select {
-		case out = <-done:
-		default:
-			out = outcome{err: ctx.Err()}
+	body := s.updateBody(job, withLog, apply, &out)
+	for attempt := 0; ; attempt++ {
+		_, err := s.client.RunInTransaction(ctx, body, datastore.BeginLater)
+		if err != nil && !store.IsRefusal(err) {
+			out = outcome{err: err} // not the rules' answer in out
+		}
+		if err == nil || status.Code(err) != codes.AlreadyExists || attempt == 1 || ctx.Err() != nil {
+			return out
 		}
 	}
+}
+
+// updateBody returns the transaction's body: read the entity (withLog, and
+// the job's history log), apply the rules, and write what they return
+// unless they refuse. Each attempt leaves its outcome in *out.
+func (s *Store) updateBody(job string, withLog bool,
+	apply func(cur store.Lease, exists bool, log store.RunLog) (store.Lease, error), out *outcome) func(tx *datastore.Transaction) error {
+	key := s.key(job)
+	return func(tx *datastore.Transaction) error {
+		var e entity
+		var log store.RunLog
+		var err error
+		if withLog {
+			err = s.getWithLog(tx, key, job, &e, &log)
+		} else {
+			err = tx.Get(key, &e)
+		}
+		exists := err == nil
+		if err != nil && !errors.Is(err, datastore.ErrNoSuchEntity) {
+			*out = outcome{err: err}
+			return err
+		}
+		e.lease.Job = job
+		next, err := apply(e.lease, exists, log)
+		if err != nil { // the rules refuse: roll back, report the record
+			*out = outcome{lease: next, err: err}
+			return err
+		}
+		write := &entity{lease: next, extra: e.extra}
+		if exists {
+			_, err = tx.Put(key, write)
+		} else {
+			// An insert fails with AlreadyExists, never overwrites, should
+			// another process have created the entity meanwhile.
+			_, err = tx.Mutate(datastore.NewInsert(key, write))
+		}
+		*out = outcome{lease: next, err: err}
+		return err
+	}
+}
+
+// awaitOutcome waits for the transaction's outcome until ctx ends; an
+// outcome ready by then still wins.
+func awaitOutcome(ctx context.Context, done <-chan outcome) outcome {
+	select {
+	case out := <-done:
+		return out
+	case <-ctx.Done():
+		select {
+		case out := <-done:
+			return out
+		default:
+			return outcome{err: ctx.Err()}
+		}
+	}
+}
+
+// answer is transact's answer from the transaction's outcome: the record
+// as stored, the rules' refusal with the record, or an error naming op and
+// job.
+func answer(ctx context.Context, op, job string, out outcome) (store.Lease, error) {
 	switch err := out.err; {
 	case err == nil:
 		// Return the record as stored: Datastore keeps microseconds.
 		out.lease.Tick = out.lease.Tick.Truncate(time.Microsecond)
 		out.lease.Expires = out.lease.Expires.Truncate(time.Microsecond)
 		return out.lease, nil
-	case refused(err):
+	case store.IsRefusal(err):
 		return out.lease, err
 	case errors.Is(err, datastore.ErrConcurrentTransaction), status.Code(err) == codes.Aborted:
 		return store.Lease{}, fmt.Errorf("datastore: %s %s: %w, gave up after the client's retries: %w", op, job, ErrContention, err)
 	default:
 		return store.Lease{}, wrap(ctx, op, job, err)
 	}
-}
-
-// refused reports whether err is the rules' refusal.
-func refused(err error) bool {
-	return errors.Is(err, store.ErrTickTaken) || errors.Is(err, store.ErrHeld) || errors.Is(err, store.ErrNotHolder) ||
-		errors.Is(err, store.ErrPaused) || errors.Is(err, store.ErrNoTick)
 }
 
 // wrap adds what was being done to err, and makes an error caused by the

@@ -135,19 +135,11 @@ func (s *Store) appendBatch(batch []*call[store.RunRecord, struct{}]) {
 	for i, cl := range batch {
 		keys[i] = s.logKey(cl.req.Job)
 	}
-	body := func(tx *datastore.Transaction) error {
-		logs := make([]logEntity, len(batch))
-		err := tx.GetMulti(keys, logs)
-		var perKey datastore.MultiError
-		if err != nil && !errors.As(err, &perKey) {
-			return err
-		}
+	err := readThenWrite(ctx, s.client, keys, func(logs []logEntity, keyErr func(int) error) ([]*datastore.Mutation, error) {
 		var muts []*datastore.Mutation
 		for i, cl := range batch {
-			if perKey != nil {
-				if e := loadErr(perKey[i]); e != nil && !errors.Is(e, datastore.ErrNoSuchEntity) {
-					return e
-				}
+			if e := loadErr(keyErr(i)); e != nil && !errors.Is(e, datastore.ErrNoSuchEntity) {
+				return nil, e
 			}
 			next, seq, ok := logs[i].log().Append(cl.req)
 			if !ok {
@@ -163,13 +155,8 @@ func (s *Store) appendBatch(batch []*call[store.RunRecord, struct{}]) {
 				datastore.NewUpsert(keys[i], &logEntity{Next: next.Next, LatestTick: next.LatestTick,
 					LatestTerm: next.LatestTerm, LatestLost: next.LatestLost}))
 		}
-		if len(muts) == 0 {
-			return nil
-		}
-		_, err = tx.Mutate(muts...)
-		return err
-	}
-	_, err := s.client.RunInTransaction(ctx, body, datastore.BeginLater)
+		return muts, nil
+	})
 	for _, cl := range batch {
 		if err != nil {
 			cl.err = wrap(ctx, "append run", cl.req.Job, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"cloud.google.com/go/datastore"
 
@@ -134,48 +133,23 @@ type memberEntity struct {
 	err error
 }
 
-// Load implements datastore.PropertyLoadSaver.
+// fields are the record's properties, in the order they are saved.
+func (e *memberEntity) fields() []field {
+	m := &e.m
+	return []field{
+		{name: propNode, ptr: &m.Node},
+		{name: propStarted, ptr: &m.Started},
+		{name: propRenewed, ptr: &m.Renewed},
+		{name: propTTLNanos, ptr: &m.TTL, noIndex: true},
+		{name: propOffsetNanos, ptr: &m.ClockOffset, noIndex: true},
+		{name: propVersion, ptr: &m.Version, noIndex: true},
+	}
+}
+
+// Load implements datastore.PropertyLoadSaver. Properties it does not know
+// are ignored.
 func (e *memberEntity) Load(props []datastore.Property) error {
-	bad := func(p datastore.Property, want string) {
-		if e.err == nil {
-			e.err = fmt.Errorf("%w: property %s holds %s, want %s", store.ErrBadMember, p.Name, typeName(p.Value), want)
-		}
-	}
-	for _, p := range props {
-		switch p.Name {
-		case propNode:
-			if v, ok := p.Value.(string); ok {
-				e.m.Node = v
-			} else {
-				bad(p, "a string")
-			}
-		case propStarted, propRenewed:
-			v, ok := p.Value.(time.Time)
-			if !ok {
-				bad(p, "a timestamp")
-				continue
-			}
-			if p.Name == propStarted {
-				e.m.Started = v.UTC()
-			} else {
-				e.m.Renewed = v.UTC()
-			}
-		case propTTLNanos, propOffsetNanos, propVersion:
-			v, ok := p.Value.(int64)
-			if !ok {
-				bad(p, "an integer")
-				continue
-			}
-			switch p.Name {
-			case propTTLNanos:
-				e.m.TTL = time.Duration(v)
-			case propOffsetNanos:
-				e.m.ClockOffset = time.Duration(v)
-			default:
-				e.m.Version = v
-			}
-		}
-	}
+	_, e.err = loadFields(props, e.fields(), store.ErrBadMember)
 	if e.err == nil && (e.m.Version <= 0 || e.m.TTL <= 0) {
 		e.err = fmt.Errorf("%w: Version %d and TTLNanos %d must be positive", store.ErrBadMember, e.m.Version, e.m.TTL)
 	}
@@ -184,13 +158,5 @@ func (e *memberEntity) Load(props []datastore.Property) error {
 
 // Save implements datastore.PropertyLoadSaver.
 func (e *memberEntity) Save() ([]datastore.Property, error) {
-	m := e.m
-	return []datastore.Property{
-		{Name: propNode, Value: m.Node},
-		{Name: propStarted, Value: m.Started},
-		{Name: propRenewed, Value: m.Renewed},
-		{Name: propTTLNanos, Value: int64(m.TTL), NoIndex: true},
-		{Name: propOffsetNanos, Value: int64(m.ClockOffset), NoIndex: true},
-		{Name: propVersion, Value: m.Version, NoIndex: true},
-	}, nil
+	return saveFields(e.fields()), nil
 }

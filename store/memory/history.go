@@ -49,26 +49,18 @@ func (s *Store) Runs(_ context.Context, job string, limit int) ([]store.RunRecor
 
 // SetPaused implements store.Control.
 func (s *Store) SetPaused(_ context.Context, job string, paused bool) (store.Lease, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.leases[job]
-	next := store.ApplyPause(job, cur, ok, paused)
-	s.leases[job] = next
-	return next, nil
+	return s.update(job, func(cur store.Lease, exists bool) (store.Lease, error) {
+		return store.ApplyPause(job, cur, exists, paused), nil
+	})
 }
 
 // ClaimManual implements store.Control.
 func (s *Store) ClaimManual(_ context.Context, req store.ClaimRequest) (store.Lease, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
-	var log store.RunLog
-	if h := s.runs[req.Job]; h != nil {
-		log = h.log
-	}
-	next, err := req.ApplyManual(cur, ok, log)
-	if err == nil {
-		s.leases[req.Job] = next
-	}
-	return next, err
+	return s.update(req.Job, func(cur store.Lease, exists bool) (store.Lease, error) {
+		var log store.RunLog
+		if h := s.runs[req.Job]; h != nil { // under s.mu, held by update
+			log = h.log
+		}
+		return req.ApplyManual(cur, exists, log)
+	})
 }

@@ -61,38 +61,31 @@ func (s *Store) Get(_ context.Context, job string) (store.Lease, error) {
 
 // Claim implements store.Store.
 func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.Lease, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
-	next, err := req.Apply(cur, ok)
-	if err == nil {
-		s.leases[req.Job] = next
-	}
-	return next, err
+	return s.update(req.Job, req.Apply)
 }
 
 // Renew implements store.Store.
 func (s *Store) Renew(_ context.Context, req store.RenewRequest) (store.Lease, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
-	next, err := req.Apply(cur, ok)
-	if err == nil {
-		s.leases[req.Job] = next
-	}
-	return next, err
+	return s.update(req.Job, req.Apply)
 }
 
 // Release implements store.Store.
 func (s *Store) Release(_ context.Context, req store.ReleaseRequest) error {
+	_, err := s.update(req.Job, req.Apply)
+	return err
+}
+
+// update applies a rule to job's record, atomically: the record it computes
+// is stored unless the rule refuses.
+func (s *Store) update(job string, apply func(cur store.Lease, exists bool) (store.Lease, error)) (store.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
-	next, err := req.Apply(cur, ok)
+	cur, ok := s.leases[job]
+	next, err := apply(cur, ok)
 	if err == nil {
-		s.leases[req.Job] = next
+		s.leases[job] = next
 	}
-	return err
+	return next, err
 }
 
 // Ping implements store.Store; the embedded store always answers.

@@ -22,10 +22,7 @@ type Backend interface {
 // RunControl runs the suite of pause and manual claims. newStore returns a
 // backend; the suite uses a distinct job name per test.
 func RunControl(t *testing.T, newStore func(t *testing.T) Backend) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s Backend, job string)
-	}{
+	suite[Backend]{
 		{"PauseRefusesTicks", testPauseRefusesTicks},
 		{"PauseKeptByEveryWrite", testPauseKept},
 		{"PauseOfAJobNeverClaimed", testPauseUnclaimed},
@@ -36,12 +33,7 @@ func RunControl(t *testing.T, newStore func(t *testing.T) Backend) {
 		{"ManualClaimOfAnIdleHoldersLease", testManualIdle},
 		{"ManualClaimRules", testManualRules},
 		{"ManualClaimRacingTheHoldersClaim", testManualRace},
-	}
-	for i, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newStore(t), fmt.Sprintf("ctl-%d-%d", time.Now().UnixNano(), i))
-		})
-	}
+	}.run(t, "", "ctl", newStore)
 }
 
 func mustPause(t *testing.T, s store.Control, job string, paused bool) store.Lease {
@@ -143,11 +135,7 @@ func manual(job, holder string, n int) store.ClaimRequest {
 
 func mustManual(t *testing.T, s store.Control, req store.ClaimRequest) store.Lease {
 	t.Helper()
-	l, err := s.ClaimManual(context.Background(), req)
-	if err != nil {
-		t.Fatalf("ClaimManual(%s, %s, %s): %v", req.Job, req.Holder, req.Tick.Format(time.StampMilli), err)
-	}
-	return l
+	return mustClaimBy(t, "ClaimManual", s.ClaimManual, req)
 }
 
 func testManualFree(t *testing.T, s Backend, job string) {

@@ -17,10 +17,7 @@ const HistoryLimit = 5
 // RunHistory runs the history suite. newHistory returns a backend keeping
 // limit runs per job; the suite uses a distinct job name per test.
 func RunHistory(t *testing.T, newHistory func(t *testing.T, limit int) store.History) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, h store.History, job string)
-	}{
+	suite[store.History]{
 		{"Empty", testHistoryEmpty},
 		{"RoundTrip", testHistoryRoundTrip},
 		{"NewestTickFirst", testHistoryNewestFirst},
@@ -31,12 +28,7 @@ func RunHistory(t *testing.T, newHistory func(t *testing.T, limit int) store.His
 		{"ErrorIsTruncated", testHistoryErrorTruncated},
 		{"OutputKeepsItsEnd", testHistoryOutputKeepsItsEnd},
 		{"ConcurrentAppends", testHistoryConcurrent},
-	}
-	for i, tc := range tests {
-		t.Run("History"+tc.name, func(t *testing.T) {
-			tc.fn(t, newHistory(t, HistoryLimit), fmt.Sprintf("hist-%d-%d", time.Now().UnixNano(), i))
-		})
-	}
+	}.run(t, "History", "hist", func(t *testing.T) store.History { return newHistory(t, HistoryLimit) })
 }
 
 func run(job string, n int, term int64, result string) store.RunRecord {

@@ -22,10 +22,7 @@ func tick(n int) time.Time { return base.Add(time.Duration(n) * time.Second) }
 // Run runs the suite. newStore returns a store; the suite uses a distinct job
 // name per test, so one store may serve every test.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store, job string)
-	}{
+	suite[store.Store]{
 		{"GetMissing", testGetMissing},
 		{"FirstClaim", testFirstClaim},
 		{"SitOutWhileHeld", testSitOutWhileHeld},
@@ -43,11 +40,22 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 				t.Fatalf("Ping: %v", err)
 			}
 		}},
-	}
+	}.run(t, "", "job", newStore)
+}
+
+// suite is a conformance suite of tests of a backend B, by name.
+type suite[B any] []struct {
+	name string
+	fn   func(t *testing.T, b B, job string)
+}
+
+// run runs each test as the subtest prefix+name, on a backend newBackend
+// returns, with a job name no other test uses (job-<nanoseconds>-<index>).
+func (tests suite[B]) run(t *testing.T, prefix, job string, newBackend func(t *testing.T) B) {
 	for i, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			tc.fn(t, s, fmt.Sprintf("job-%d-%d", time.Now().UnixNano(), i))
+		t.Run(prefix+tc.name, func(t *testing.T) {
+			b := newBackend(t)
+			tc.fn(t, b, fmt.Sprintf("%s-%d-%d", job, time.Now().UnixNano(), i))
 		})
 	}
 }
@@ -61,9 +69,17 @@ func claim(job, holder string, n int, lapsed int64) store.ClaimRequest {
 
 func mustClaim(t *testing.T, s store.Store, req store.ClaimRequest) store.Lease {
 	t.Helper()
-	l, err := s.Claim(context.Background(), req)
+	return mustClaimBy(t, "Claim", s.Claim, req)
+}
+
+// mustClaimBy makes a claim by call (Claim, ClaimManual), named name, that
+// must succeed.
+func mustClaimBy(t *testing.T, name string, call func(context.Context, store.ClaimRequest) (store.Lease, error),
+	req store.ClaimRequest) store.Lease {
+	t.Helper()
+	l, err := call(context.Background(), req)
 	if err != nil {
-		t.Fatalf("Claim(%s, %s, tick %s): %v", req.Job, req.Holder, req.Tick.Format(time.TimeOnly), err)
+		t.Fatalf("%s(%s, %s, tick %s): %v", name, req.Job, req.Holder, req.Tick.Format(time.StampMilli), err)
 	}
 	return l
 }

@@ -1,0 +1,204 @@
+package schedulers
+
+import (
+	"time"
+
+	"go-leader-election/internal/balance"
+	"go-leader-election/lease"
+)
+
+// What a node does about a tick is decided here, from what it has observed,
+// by pure functions (decideStart, decide); tick (claim.go) carries each
+// decision out: the store calls, the waits and the log events.
+
+// tickStep is one thing a node does about a tick.
+type tickStep int
+
+const (
+	// stepSkipOverlap: the previous run still runs; the tick is marked
+	// taken and run by no one (Forbid; overlap.go).
+	stepSkipOverlap tickStep = iota
+	// stepHandOver: this node holds the lease, and balance prefers another
+	// node: release it, then look as a follower does (handover.go).
+	stepHandOver
+	// stepRead: read the record before deciding (a node that does not hold
+	// the lease).
+	stepRead
+	// stepClaim: claim the tick now.
+	stepClaim
+	// stepSitOut: leave the tick to the node that has it, or let it go.
+	stepSitOut
+	// stepPaused: the job is paused; nothing runs.
+	stepPaused
+	// stepAwaitPreferred: give the node balance prefers time to claim;
+	// read the record again at the decision's At.
+	stepAwaitPreferred
+	// stepAwaitLapse: the holder has not claimed the tick and its lease
+	// lapses before the following one; read the record again at At.
+	stepAwaitLapse
+)
+
+// preference is balance's answer for a job: Known is false when balance is
+// off or paused.
+type preference struct {
+	Known bool
+	To    balance.Candidate
+}
+
+// here reports whether the job is preferred on the process self; ifUnknown
+// is the answer without a preference.
+func (p preference) here(self string, ifUnknown bool) bool {
+	if !p.Known {
+		return ifUnknown
+	}
+	return p.To.ID == self
+}
+
+// decideStart is a node's first step at a tick: whether it is still running
+// the previous one, and whether it holds the lease (leading) and so may
+// claim without reading first, unless balance prefers another node.
+func decideStart(running, leading bool, pref preference, self string) tickStep {
+	switch {
+	case running:
+		return stepSkipOverlap
+	case !leading:
+		return stepRead
+	case pref.Known && pref.To.ID != self:
+		return stepHandOver
+	}
+	return stepClaim
+}
+
+// tickView is everything decide looks at: pure data.
+type tickView struct {
+	Tick     time.Time // the tick handled
+	Deadline time.Time // the following tick, which supersedes it
+	Now      time.Time
+	// Read is true when Lease was just read from the store; false when this
+	// node claims as holder without reading, on its own reckoning.
+	Read  bool
+	Lease lease.State
+	Self  string // this process's holder name
+	Pref  preference
+	// DeferUntil is when this node stops waiting for the preferred node
+	// to claim; zero while it has not begun waiting.
+	DeferUntil time.Time
+	Timing     Timing
+}
+
+// tickDecision is what decide chose.
+type tickDecision struct {
+	Step tickStep
+	// Why says what made the decision: for stepSitOut it is the "reason"
+	// of the "Sitting out" event; for the others it is for people reading
+	// tests.
+	Why string
+	// At is when to read the record again (the waits).
+	At time.Time
+	// DeferUntil is the view's, set when this decision began a wait for the
+	// preferred node: the caller keeps it for the next view.
+	DeferUntil time.Time
+}
+
+// decide chooses what to do about a tick from the record as observed.
+//
+// A node that holds the lease claims at once. Any other node first reads
+// the record, and claims only if the tick is free and the lease is
+// released, absent, or lapsed by its own observation. If the holder has not
+// claimed the tick and its lease lapses before the following tick, the node
+// looks again every Grace/2 until the lapse and then claims: a holder that
+// died still gets its tick run, late by at most Grace. A released lease is
+// left to the preferred node for Grace/2; a lapsed one is claimed at once
+// by whoever sees the lapse first (its holder died, and views of who is
+// alive may disagree for a period; balance moves the job at a later tick).
+func decide(v tickView) tickDecision {
+	d := tickDecision{DeferUntil: v.DeferUntil}
+	// awaitPreferred waits for the preferred node's claim until Grace/2
+	// after the wait began (at most until the deadline), looking often, so
+	// that its claim is seen early: a lapse is judged from a node's first
+	// sight of a record. ok is false once the wait is over.
+	awaitPreferred := func(why string) (tickDecision, bool) {
+		if d.DeferUntil.IsZero() {
+			d.DeferUntil = earliest(v.Now.Add(v.Timing.Grace/2), v.Deadline)
+		}
+		if !v.Now.Before(d.DeferUntil) {
+			return d, false
+		}
+		d.Step, d.Why, d.At = stepAwaitPreferred, why, lookAgain(v.Timing, v.Now, d.DeferUntil)
+		return d, true
+	}
+	if v.Read {
+		st, rec := v.Lease, v.Lease.Record
+		switch {
+		case rec.Tick.Equal(v.Tick) && rec.Holder == v.Self:
+			// This node's own claim of the tick is on record although no
+			// answer said so (an answer lost on the network): claim again,
+			// and the lease recognises it.
+			d.Why = "own claim on record"
+		case !rec.Tick.Before(v.Tick):
+			d.Step, d.Why = stepSitOut, "tick taken"
+			return d
+		case rec.Paused:
+			d.Step, d.Why = stepPaused, "paused"
+			return d
+		case st.Kind == lease.Held && !st.Lapsed(v.Now):
+			if st.Until.Before(v.Deadline) {
+				// Look again before the lapse too: a holder that is merely
+				// late (a slower clock) claims meanwhile, and seeing its
+				// write early keeps the next lapse close to the truth.
+				d.Step, d.Why, d.At = stepAwaitLapse, "lease lapses before the following tick",
+					earliest(v.Now.Add(v.Timing.Grace/2), st.Until)
+				return d
+			}
+			if v.Pref.here(v.Self, false) {
+				// The holder is handing this job over to this node: its
+				// release may still be on its way.
+				if w, ok := awaitPreferred("handed over here"); ok {
+					return w
+				}
+			}
+			d.Step, d.Why = stepSitOut, "lease held"
+			return d
+		case st.Kind == lease.Held: // lapsed
+			d.Why = "lease lapsed"
+		default: // free: released or never claimed
+			if !v.Pref.here(v.Self, true) {
+				if w, ok := awaitPreferred("free, preferred elsewhere"); ok {
+					return w
+				}
+			}
+			d.Why = "lease free"
+		}
+	}
+	if !v.Now.Before(v.Deadline) {
+		// A slow store made this node look until the following tick: that
+		// tick supersedes this one, which it leaves unclaimed.
+		d.Step, d.Why = stepSitOut, "following tick reached"
+		return d
+	}
+	d.Step = stepClaim
+	if !v.Read {
+		d.Why = "holder"
+	}
+	return d
+}
+
+// missedByEveryNode reports whether the tick before this one (prev, the one
+// this node handled before) went unclaimed by every node: the latest tick
+// on record before this claim (before) is older than it.
+func missedByEveryNode(prev, before time.Time) bool {
+	return !prev.IsZero() && !before.IsZero() && before.Before(prev)
+}
+
+// lookAgain is when a node waiting for the preferred node, until until,
+// reads the record again: every FollowerDelay (at least Grace/10).
+func lookAgain(t Timing, now, until time.Time) time.Time {
+	return earliest(now.Add(max(t.FollowerDelay, t.Grace/10)), until)
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
