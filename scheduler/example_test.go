@@ -25,6 +25,9 @@ func Example() {
 	ran := make(chan scheduler.Token, 1)
 	err = s.Add(scheduler.Job{Name: "report", Schedule: "@every 100ms", Run: func(ctx context.Context) error {
 		token, _ := scheduler.TokenFrom(ctx) // guard external writes with token.Term
+		if run, ok := scheduler.RunFrom(ctx); !ok || run.Node != "web-1" || run.Attempt != 1 {
+			return fmt.Errorf("run %+v", run)
+		}
 		select {
 		case ran <- token:
 		default:

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
+	"go-leader-election/internal/runctx"
 	"go-leader-election/lease"
 )
 
@@ -69,3 +71,27 @@ func TokenFrom(ctx context.Context) (Token, bool) { return lease.TokenFrom(ctx) 
 
 // ErrNotRunning: an operator's action before Run has started the jobs.
 var ErrNotRunning = errors.New("scheduler: not running yet")
+
+// RunInfo describes the run a job's context belongs to.
+type RunInfo struct {
+	Job  string
+	Tick time.Time
+	// Term is the run's fencing term (as in its Token).
+	Term int64
+	// Node is the replica running it.
+	Node string
+	// ID names the run in the shared history ("job@tick").
+	ID string
+	// Attempt is 1 for the first call of the job for its tick, more for
+	// retries.
+	Attempt int
+}
+
+// RunFrom returns what ctx (a Job.Run's context) knows of its run.
+func RunFrom(ctx context.Context) (RunInfo, bool) {
+	r := runctx.From(ctx)
+	if r == nil {
+		return RunInfo{}, false
+	}
+	return RunInfo{Job: r.Job, Tick: r.Tick, Term: r.Term, Node: r.Node, ID: r.ID, Attempt: r.Attempt}, true
+}

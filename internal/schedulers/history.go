@@ -169,11 +169,12 @@ func (s *Scheduler) recordRun(r *activeRun, d time.Duration, err error) {
 	}
 	rec := store.RunRecord{
 		Job: s.job.Name, Tick: r.tok.Tick, Term: r.tok.Term, Node: s.id.Node,
-		Start: r.start, Duration: d, Result: resultOf(err), Manual: s.isManual(r.tok.Tick), Attempts: 1,
+		Start: r.start, Duration: d, Result: resultOf(err), Manual: s.isManual(r.tok.Tick), Attempts: r.info.Attempt,
 	}
 	if err != nil {
 		rec.Error = err.Error()
 	}
+	rec.Status, rec.Output = r.info.Reported()
 	s.cfg.History.Record(rec)
 }
 

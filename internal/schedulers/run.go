@@ -7,8 +7,10 @@ import (
 	"runtime/debug"
 	"time"
 
+	"go-leader-election/internal/runctx"
 	"go-leader-election/jobs"
 	"go-leader-election/lease"
+	"go-leader-election/store"
 )
 
 var (
@@ -19,6 +21,7 @@ var (
 // activeRun is one run of the job on this node.
 type activeRun struct {
 	tok     jobs.Token
+	info    *runctx.Run // what the job is told of its run, and reports to
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	start   time.Time
@@ -44,8 +47,10 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *act
 		return nil
 	}
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
-	r := &activeRun{tok: tok, start: now, done: make(chan struct{}), ended: make(chan struct{})}
-	r.ctx, r.cancel = s.lease.Guard(jobs.WithToken(context.WithoutCancel(ctx), tok), func(cause error) error { return s.lost(r, cause) })
+	info := &runctx.Run{Job: s.job.Name, Tick: t, Term: tok.Term, Node: s.id.Node, ID: store.RunID(s.job.Name, t), Attempt: 1}
+	r := &activeRun{tok: tok, info: info, start: now, done: make(chan struct{}), ended: make(chan struct{})}
+	jobCtx := runctx.With(jobs.WithToken(context.WithoutCancel(ctx), tok), info)
+	r.ctx, r.cancel = s.lease.Guard(jobCtx, func(cause error) error { return s.lost(r, cause) })
 	s.mu.Lock()
 	s.run = r
 	s.mu.Unlock()
