@@ -27,6 +27,13 @@ type Member struct {
 	// ClockOffset is the process's estimate of its clock minus the store's
 	// clock (0 when unknown), for operators.
 	ClockOffset time.Duration
+	// JobSet is a hash of the jobs the process runs: replicas with the same
+	// jobs publish the same JobSet.
+	JobSet string
+	// Jobs lists the names of the jobs the process runs, or is empty: a
+	// process publishes it while it sees a member whose JobSet differs from
+	// its own, so that jobs are assigned only to members that run them.
+	Jobs []string
 	// Version grows by one on every write; PutMember sets it.
 	Version int64
 }

@@ -124,6 +124,8 @@ const (
 	propStarted     = "Started"
 	propRenewed     = "Renewed"
 	propOffsetNanos = "ClockOffsetNanos"
+	propJobSet      = "JobSet"
+	propJobs        = "Jobs"
 )
 
 // memberEntity is the stored form of a store.Member (without ID, the key's
@@ -142,6 +144,8 @@ func (e *memberEntity) fields() []field {
 		{name: propRenewed, ptr: &m.Renewed},
 		{name: propTTLNanos, ptr: &m.TTL, noIndex: true},
 		{name: propOffsetNanos, ptr: &m.ClockOffset, noIndex: true},
+		{name: propJobSet, ptr: &m.JobSet, noIndex: true},
+		{name: propJobs, ptr: &m.Jobs, noIndex: true},
 		{name: propVersion, ptr: &m.Version, noIndex: true},
 	}
 }

@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/datastore"
@@ -62,8 +63,18 @@ func load(ptr, v any) (want string) {
 		return set(dst, v, "a timestamp", time.Time.UTC)
 	case *time.Duration:
 		return set(dst, v, "an integer", func(n int64) time.Duration { return time.Duration(n) })
+	case *[]string: // names, one per line: a job name never holds a newline
+		return set(dst, v, "a string", splitLines)
 	}
 	panic(fmt.Sprintf("datastore: field of type %T", ptr)) // a programming error
+}
+
+// splitLines is the list a joined string holds; none for "".
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }
 
 // set sets *dst from v when v is a T, else returns want.
@@ -92,6 +103,8 @@ func saveFields(fields []field) []datastore.Property {
 			v = *src
 		case *time.Duration:
 			v = int64(*src)
+		case *[]string:
+			v = strings.Join(*src, "\n")
 		default:
 			panic(fmt.Sprintf("datastore: field of type %T", f.ptr)) // a programming error
 		}

@@ -99,6 +99,7 @@ func (s *Store) PutMember(_ context.Context, m store.Member) (store.Member, erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m.Version = s.members[m.ID].Version + 1
+	m.Jobs = slices.Clone(m.Jobs) // the caller's slice stays the caller's
 	s.members[m.ID] = m
 	return m, nil
 }
@@ -116,6 +117,7 @@ func (s *Store) ListMembers(context.Context) ([]store.Member, []error, error) {
 	s.mu.Lock()
 	out := make([]store.Member, 0, len(s.members))
 	for _, m := range s.members {
+		m.Jobs = slices.Clone(m.Jobs)
 		out = append(out, m)
 	}
 	s.mu.Unlock()

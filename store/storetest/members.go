@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,7 +53,9 @@ func RunMembers(t *testing.T, newStore func(t *testing.T) store.Members) {
 		if err != nil || wa2.Version != 2 {
 			t.Fatalf("second PutMember: %+v, %v; want version 2", wa2, err)
 		}
-		if _, err := s.PutMember(ctx, store.Member{ID: b, Node: "b", Started: base, Renewed: base, TTL: time.Second}); err != nil {
+		jobs := []string{"backup", "report_daily"}
+		if _, err := s.PutMember(ctx, store.Member{ID: b, Node: "b", Started: base, Renewed: base, TTL: time.Second,
+			JobSet: "9f86d081", Jobs: jobs}); err != nil {
 			t.Fatal(err)
 		}
 		got := mine(t, s, a, b)
@@ -62,6 +65,9 @@ func RunMembers(t *testing.T, newStore func(t *testing.T) store.Members) {
 		m := got[a]
 		if m.Node != "a" || !m.Started.Equal(started) || !m.Renewed.Equal(base.Add(2*time.Second)) || m.TTL != 6*time.Second || m.Version != 2 || m.ClockOffset != 0 {
 			t.Fatalf("listed %+v, want the second write of a", m)
+		}
+		if mb := got[b]; mb.JobSet != "9f86d081" || !slices.Equal(mb.Jobs, jobs) || m.JobSet != "" || len(m.Jobs) != 0 {
+			t.Fatalf("listed job sets %q %q and %q %q, want b's as written and none for a", mb.JobSet, mb.Jobs, m.JobSet, m.Jobs)
 		}
 		if err := s.DeleteMember(ctx, a); err != nil {
 			t.Fatal(err)
