@@ -39,8 +39,11 @@ var ErrBadJob = errors.New("scheduler: bad job")
 // ErrDuplicateJob: Add was given a name already added.
 var ErrDuplicateJob = errors.New("scheduler: job already added")
 
-// ErrStarted: Add after Run, or Run called twice.
+// ErrStarted: Run called twice.
 var ErrStarted = errors.New("scheduler: already started")
+
+// ErrUnknownJob: Remove of a job this scheduler does not have.
+var ErrUnknownJob = errors.New("scheduler: no such job")
 
 var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,99}$`)
 
@@ -57,7 +60,12 @@ func CheckJobName(name string) error {
 type JobOption func(*jobSettings) error
 
 // jobSettings are a job's options, with their defaults.
-type jobSettings struct{}
+type jobSettings struct {
+	// definition is what the job runs, as written (a command's argv, an
+	// HTTP target's method and URL), for the job set's hash: "" for a Go
+	// function, which cannot be compared.
+	definition string
+}
 
 // Token is the fencing token of one run: the run of Tick of the job Name
 // under lease Term. Terms only grow, so a system that remembers the highest

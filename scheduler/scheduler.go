@@ -2,8 +2,11 @@ package scheduler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +33,12 @@ type Scheduler struct {
 	metrics *metrics.Metrics // nil without WithRegisterer
 	done    chan struct{}
 
-	mu      sync.Mutex
-	jobs    []schedulers.Scheduled
-	group   *schedulers.Group // set by Run
-	started bool
+	mu          sync.Mutex
+	jobs        []schedulers.Scheduled
+	definitions map[string]string   // job → its target as written (jobSettings.definition)
+	group       *schedulers.Group   // set by Run
+	membership  *balance.Membership // set by Run, with balance on
+	started     bool
 }
 
 // New returns a Scheduler on st, or an error wrapping ErrBadOption that
@@ -58,7 +63,8 @@ func New(st store.Store, opts ...Option) (*Scheduler, error) {
 	if set.storeDesc == "" {
 		set.storeDesc = set.storeName
 	}
-	s := &Scheduler{st: st, set: set, id: schedulers.NewIdentity(set.node), done: make(chan struct{})}
+	s := &Scheduler{st: st, set: set, id: schedulers.NewIdentity(set.node), done: make(chan struct{}),
+		definitions: map[string]string{}}
 	log := set.log.With().Str("node", set.node).Logger()
 	// Health logs store outages, once each, naming the store.
 	s.health = &storehealth.Health{Log: &log, Store: set.storeDesc}
@@ -90,7 +96,8 @@ func storeName(st store.Store) string {
 func (s *Scheduler) Node() string { return s.set.node }
 
 // Add adds a job, or returns an error wrapping ErrBadJob (naming the job and
-// what is wrong), ErrDuplicateJob, or ErrStarted once Run has been called.
+// what is wrong) or ErrDuplicateJob. Once Run has started, the job starts at
+// once, and the other replicas learn this one's new job set.
 func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 	if err := CheckJobName(j.Name); err != nil {
 		return err
@@ -105,24 +112,80 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 	var js jobSettings
 	for _, o := range opts {
 		if err := o(&js); err != nil {
-			return fmt.Errorf("job %s: %w", j.Name, err)
+			return fmt.Errorf("%w: job %s: %v", ErrBadJob, j.Name, err)
 		}
 	}
+	sc := schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.started {
-		return fmt.Errorf("%w: Add(%s) after Run", ErrStarted, j.Name)
-	}
 	for _, have := range s.jobs {
 		if have.Job.Name == j.Name {
 			return fmt.Errorf("%w: %s", ErrDuplicateJob, j.Name)
 		}
 	}
-	s.jobs = append(s.jobs, schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched})
+	if s.group != nil {
+		if err := s.group.Add(sc); err != nil {
+			return fmt.Errorf("%w: job %s: %v", ErrBadJob, j.Name, err)
+		}
+	}
+	s.jobs = append(s.jobs, sc)
+	s.definitions[j.Name] = js.definition
 	if s.metrics != nil {
 		s.metrics.AddJob(j.Name)
 	}
+	s.jobsChangedLocked()
 	return nil
+}
+
+// Remove removes a job: from then on this replica claims none of its ticks;
+// a run under way finishes (as on shutdown, up to Timing.ShutdownTimeout)
+// and the job's lease is released, so that a replica that still has the job
+// runs its next tick. It returns at once, or ErrUnknownJob.
+func (s *Scheduler) Remove(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.jobs, func(sc schedulers.Scheduled) bool { return sc.Job.Name == name })
+	if i < 0 {
+		return fmt.Errorf("%w: %s", ErrUnknownJob, name)
+	}
+	if s.group != nil {
+		if err := s.group.Remove(name); err != nil {
+			return err
+		}
+	}
+	s.jobs = slices.Delete(s.jobs, i, i+1)
+	delete(s.definitions, name)
+	s.jobsChangedLocked()
+	return nil
+}
+
+// jobsChangedLocked tells the membership, once it runs, this replica's new
+// job set.
+func (s *Scheduler) jobsChangedLocked() {
+	if s.membership != nil {
+		s.membership.SetJobs(s.jobNamesLocked(), s.jobSetLocked())
+	}
+}
+
+func (s *Scheduler) jobNamesLocked() []string {
+	names := make([]string, len(s.jobs))
+	for i, j := range s.jobs {
+		names[i] = j.Job.Name
+	}
+	return names
+}
+
+// jobSetLocked is a hash of this replica's jobs: their names, schedules and
+// definitions (a command's or HTTP target's, as written), so that replicas
+// with the same jobs publish the same hash whatever the order of their Adds.
+func (s *Scheduler) jobSetLocked() string {
+	lines := make([]string, len(s.jobs))
+	for i, j := range s.jobs {
+		lines[i] = j.Job.Name + "\x1f" + j.Spec + "\x1f" + s.definitions[j.Job.Name]
+	}
+	slices.Sort(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\x1e")))
+	return hex.EncodeToString(sum[:])
 }
 
 // Run runs the jobs until ctx ends, then stops claiming ticks, lets running
@@ -159,6 +222,7 @@ func (s *Scheduler) newGroup() (*schedulers.Group, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.membership = membership
 	var obs observers
 	if s.metrics != nil {
 		obs = append(obs, s.metrics)
@@ -191,10 +255,6 @@ func (s *Scheduler) newMembership() (*balance.Membership, error) {
 	if !s.set.balance || !ok {
 		return nil, nil
 	}
-	names := make([]string, len(s.jobs))
-	for i, j := range s.jobs {
-		names[i] = j.Job.Name
-	}
 	knob := clock.OffsetOf(s.set.clock)
 	offset := func() (time.Duration, bool) { return knob, true } // an embedded store runs on this clock
 	if reader, ok := s.st.(store.ClockReader); ok {
@@ -204,7 +264,7 @@ func (s *Scheduler) newMembership() (*balance.Membership, error) {
 		}
 	}
 	return balance.NewMembership(balance.MembershipConfig{
-		Store: ms, Self: s.id.Member(), Jobs: names, Period: s.set.memberPeriod, Timeout: s.set.timing.StoreTimeout,
+		Store: ms, Self: s.id.Member(), Jobs: s.jobNamesLocked(), JobSet: s.jobSetLocked(), Period: s.set.memberPeriod, Timeout: s.set.timing.StoreTimeout,
 		Clock: s.set.clock, Started: s.set.clock.Now(), ClockOffset: offset, Log: s.set.log,
 	})
 }

@@ -73,7 +73,7 @@ func TestAddRejectsBadJobs(t *testing.T) {
 	}
 }
 
-func TestRunTwiceAndAddAfterRun(t *testing.T) {
+func TestRunTwice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, err := scheduler.New(memory.New())
 		if err != nil {
@@ -85,11 +85,84 @@ func TestRunTwiceAndAddAfterRun(t *testing.T) {
 		if err := s.Run(ctx); !errors.Is(err, scheduler.ErrStarted) {
 			t.Errorf("second Run: %v, want ErrStarted", err)
 		}
-		if err := s.Add(scheduler.Job{Name: "late", Schedule: "@every 1s", Run: nop}); !errors.Is(err, scheduler.ErrStarted) {
-			t.Errorf("Add after Run: %v, want ErrStarted", err)
-		}
 		stop()
 		<-s.Done()
+	})
+}
+
+// TestAddAndRemoveWhileRunning: a job added to one running replica runs
+// there, once per tick, and nowhere else; a job removed from a replica is
+// released by it and run by the replica that still has it.
+func TestAddAndRemoveWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		var mu sync.Mutex
+		runs := map[string]map[time.Time]string{} // job -> tick -> node
+		job := func(name, node string) scheduler.Job {
+			return scheduler.Job{Name: name, Schedule: "@every 1s", Run: func(ctx context.Context) error {
+				tok, _ := scheduler.TokenFrom(ctx)
+				mu.Lock()
+				defer mu.Unlock()
+				if runs[name] == nil {
+					runs[name] = map[time.Time]string{}
+				}
+				if prev, ok := runs[name][tok.Tick]; ok {
+					t.Errorf("%s tick %s ran on %s and %s", name, tok.Tick.Format(time.TimeOnly), prev, node)
+				}
+				runs[name][tok.Tick] = node
+				return nil
+			}}
+		}
+		ctx, stop := context.WithCancel(t.Context())
+		defer stop()
+		replicas := map[string]*scheduler.Scheduler{}
+		for _, node := range []string{"a", "b"} {
+			s, err := scheduler.New(st, scheduler.WithNode(node))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Add(job("shared", node)); err != nil {
+				t.Fatal(err)
+			}
+			replicas[node] = s
+			go s.Run(ctx)
+		}
+		time.Sleep(10 * time.Second)
+		if err := replicas["a"].Add(job("added", "a")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		if err := replicas["a"].Remove("shared"); err != nil {
+			t.Fatal(err)
+		}
+		if err := replicas["a"].Remove("shared"); !errors.Is(err, scheduler.ErrUnknownJob) {
+			t.Errorf("second Remove: %v, want ErrUnknownJob", err)
+		}
+		removedAt := time.Now()
+		time.Sleep(10 * time.Second)
+
+		mu.Lock()
+		defer mu.Unlock()
+		if n := len(runs["added"]); n < 9 {
+			t.Errorf("the added job ran %d ticks in 10 s, want at least 9", n)
+		}
+		for tick, node := range runs["added"] {
+			if node != "a" {
+				t.Errorf("the added job ran tick %s on %s, which lacks it", tick.Format(time.TimeOnly), node)
+			}
+		}
+		late := 0
+		for tick, node := range runs["shared"] {
+			if tick.After(removedAt.Add(time.Second)) {
+				late++
+				if node != "b" {
+					t.Errorf("shared ran tick %s on %s after a removed it", tick.Format(time.TimeOnly), node)
+				}
+			}
+		}
+		if late < 8 {
+			t.Errorf("shared ran %d ticks in the 10 s after a removed it, want at least 8 (on b)", late)
+		}
 	})
 }
 

@@ -122,6 +122,9 @@ type Member struct {
 	// here; Preferred the jobs balance gives it.
 	Leads     []string
 	Preferred []string
+	// JobSet is a hash of the replica's jobs: replicas with the same jobs
+	// show the same JobSet.
+	JobSet string
 }
 
 // Members returns the live replicas, this one first; nil with balance off,
@@ -133,7 +136,7 @@ func (s *Scheduler) Members() []Member {
 	}
 	out := make([]Member, len(ms))
 	for i, m := range ms {
-		out[i] = Member{Node: m.Node, Self: m.Self, Started: m.Started, Leads: m.Leads, Preferred: m.Preferred}
+		out[i] = Member{Node: m.Node, Self: m.Self, Started: m.Started, Leads: m.Leads, Preferred: m.Preferred, JobSet: m.JobSet}
 	}
 	return out
 }

@@ -21,9 +21,17 @@ type Candidate struct {
 // computing it from the same lists gets the same answer, and a candidate
 // joining or leaving moves about len(jobs)/len(candidates) jobs. It returns
 // job name → candidate ID; nil without candidates.
-func Assign(jobs []string, candidates []Candidate) map[string]string {
+//
+// has, if set, says which candidates run which jobs (replicas whose job sets
+// differ): a job goes only to a candidate that has it, past the cap if
+// need be, and a job no candidate has is left out. nil: every candidate has
+// every job.
+func Assign(jobs []string, candidates []Candidate, has func(job string, c Candidate) bool) map[string]string {
 	if len(candidates) == 0 {
 		return nil
+	}
+	if has == nil {
+		has = func(string, Candidate) bool { return true }
 	}
 	limit := (len(jobs) + len(candidates) - 1) / len(candidates)
 	type pair struct {
@@ -34,7 +42,9 @@ func Assign(jobs []string, candidates []Candidate) map[string]string {
 	pairs := make([]pair, 0, len(jobs)*len(candidates))
 	for _, j := range jobs {
 		for i, c := range candidates {
-			pairs = append(pairs, pair{score(j, c.Node), j, i})
+			if has(j, c) {
+				pairs = append(pairs, pair{score(j, c.Node), j, i})
+			}
 		}
 	}
 	slices.SortFunc(pairs, func(a, b pair) int {
@@ -54,6 +64,13 @@ func Assign(jobs []string, candidates []Candidate) map[string]string {
 		}
 		out[p.job] = candidates[p.c].ID
 		load[p.c]++
+	}
+	// A job whose only holders are full (job sets differ) goes to its best
+	// one anyway: a job must run somewhere.
+	for _, p := range pairs {
+		if _, done := out[p.job]; !done {
+			out[p.job] = candidates[p.c].ID
+		}
 	}
 	return out
 }

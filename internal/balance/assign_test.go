@@ -2,6 +2,7 @@ package balance
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -35,7 +36,7 @@ func TestAssignIsCappedAndEveryJobHasOne(t *testing.T) {
 		for i := range tc.nodes {
 			nodes = append(nodes, fmt.Sprintf("n%d", i))
 		}
-		a := Assign(jobNames(tc.jobs), candidates(nodes...))
+		a := Assign(jobNames(tc.jobs), candidates(nodes...), nil)
 		if len(a) != tc.jobs {
 			t.Fatalf("%d jobs on %d nodes: %d assigned", tc.jobs, tc.nodes, len(a))
 		}
@@ -49,8 +50,8 @@ func TestAssignIsCappedAndEveryJobHasOne(t *testing.T) {
 }
 
 func TestAssignAgreesWhateverTheOrder(t *testing.T) {
-	a := Assign(jobNames(100), candidates("a", "b", "c"))
-	b := Assign(jobNames(100), candidates("c", "a", "b"))
+	a := Assign(jobNames(100), candidates("a", "b", "c"), nil)
+	b := Assign(jobNames(100), candidates("c", "a", "b"), nil)
 	for j, id := range a {
 		if b[j] != id {
 			t.Fatalf("job %s: %s in one order, %s in another", j, id, b[j])
@@ -62,8 +63,8 @@ func TestAssignAgreesWhateverTheOrder(t *testing.T) {
 // and the jobs that move all move to it.
 func TestAJoinMovesAFairShare(t *testing.T) {
 	jobs := jobNames(1000)
-	before := Assign(jobs, candidates("a", "b", "c"))
-	after := Assign(jobs, candidates("a", "b", "c", "d"))
+	before := Assign(jobs, candidates("a", "b", "c"), nil)
+	after := Assign(jobs, candidates("a", "b", "c", "d"), nil)
 	moved, toNew := 0, 0
 	for _, j := range jobs {
 		if before[j] != after[j] {
@@ -80,4 +81,35 @@ func TestAJoinMovesAFairShare(t *testing.T) {
 		t.Errorf("%d jobs moved for one join, want about 250", moved)
 	}
 	t.Logf("1000 jobs, 3 → 4 nodes: %d moved, %d of them to the new node", moved, toNew)
+}
+
+// TestAssignOnlyToCandidatesThatHaveTheJob: with job sets that differ, a
+// job goes only to a candidate that runs it, even past the cap, and a job
+// nobody has is left out.
+func TestAssignOnlyToCandidatesThatHaveTheJob(t *testing.T) {
+	jobs := append(jobNames(30), "only_on_a", "nowhere")
+	has := func(job string, c Candidate) bool {
+		switch job {
+		case "only_on_a":
+			return c.Node == "a"
+		case "nowhere":
+			return false
+		}
+		return c.Node != "c" || job < "job_0010" // c has 10 of the 30
+	}
+	a := Assign(jobs, candidates("a", "b", "c"), has)
+	if a["only_on_a"] != "a/x" {
+		t.Errorf("only_on_a went to %q, want a", a["only_on_a"])
+	}
+	if id, ok := a["nowhere"]; ok {
+		t.Errorf("a job no candidate has went to %q", id)
+	}
+	for job, id := range a {
+		if !has(job, Candidate{ID: id, Node: strings.TrimSuffix(id, "/x")}) {
+			t.Errorf("%s went to %s, which does not have it", job, id)
+		}
+	}
+	if len(a) != len(jobs)-1 {
+		t.Errorf("%d jobs assigned, want %d", len(a), len(jobs)-1)
+	}
 }

@@ -30,8 +30,12 @@ type MembershipConfig struct {
 	// holder name of its leases), Node its node name. Required (ID
 	// non-empty).
 	Self Candidate
-	// Jobs are the names of the jobs to share out, the same on every node.
+	// Jobs are the names of the jobs this process runs, to share out
+	// among the members that run them too (SetJobs changes them).
 	Jobs []string
+	// JobSet is a hash of this process's jobs, published in its record:
+	// members with the same JobSet run the same jobs (SetJobs changes it).
+	JobSet string
 	// Period is how often the record is renewed and the others read. A
 	// record's TTL is 3 Periods; a member joins the assignment once seen
 	// for 2 Periods. Default 2s. Invariant: positive.
@@ -66,8 +70,12 @@ type Membership struct {
 	offsetOK   bool
 	warned     bool
 	badSeen    map[string]bool
+	jobs       []string          // this process's jobs (cfg.Jobs, then SetJobs)
+	jobSet     string            // their hash
 	assigned   map[string]string // job → member ID
 	candidates []Candidate       // what assigned was computed from
+	holdings   string            // and what the candidates run (holdingsLocked)
+	sets       jobSets           // the live members' job sets (jobsets.go)
 }
 
 type memberView struct {
@@ -95,9 +103,9 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 		cfg.Clock = clock.Real{}
 	}
 	m := &Membership{cfg: cfg, clk: cfg.Clock, others: map[string]*memberView{}, badSeen: map[string]bool{},
-		log: cfg.Log.With().Str("node", cfg.Self.Node).Logger()}
+		log: cfg.Log.With().Str("node", cfg.Self.Node).Logger(), jobs: slices.Clone(cfg.Jobs), jobSet: cfg.JobSet}
 	m.candidates = []Candidate{cfg.Self}
-	m.assigned = Assign(cfg.Jobs, m.candidates)
+	m.assigned = Assign(m.jobs, m.candidates, nil)
 	return m, nil
 }
 
@@ -130,6 +138,12 @@ func (m *Membership) round(ctx context.Context) {
 	now := m.clk.Now()
 	rec := store.Member{ID: m.cfg.Self.ID, Node: m.cfg.Self.Node, Started: m.cfg.Started,
 		Renewed: now, TTL: m.TTL()}
+	m.mu.Lock()
+	rec.JobSet = m.jobSet
+	if m.sets.differ { // the others need the names to know what this one runs
+		rec.Jobs = m.jobs
+	}
+	m.mu.Unlock()
 	if m.cfg.ClockOffset != nil {
 		if off, ok := m.cfg.ClockOffset(); ok {
 			rec.ClockOffset = off
@@ -214,11 +228,20 @@ func (m *Membership) update(list []store.Member) {
 		}
 		delete(m.others, id)
 	}
-	// Members become candidates once seen for 2 Periods, so the set can
-	// change in a round where no record did: compare it, and reassign only
-	// when it differs.
-	if c := m.candidatesLocked(now); !slices.Equal(c, m.candidates) {
-		m.candidates, m.assigned = c, Assign(m.cfg.Jobs, c)
+	m.noteJobSetsLocked()
+	m.reassignLocked(now, false)
+}
+
+// reassignLocked recomputes the assignment when the candidates, or what
+// they run, changed (or always, with force). Members become candidates
+// once seen for 2 Periods, so the set can change in a round where no record
+// did: compare it, and reassign only when it differs.
+func (m *Membership) reassignLocked(now time.Time, force bool) {
+	c := m.candidatesLocked(now)
+	h := m.holdingsLocked(c)
+	if force || !slices.Equal(c, m.candidates) || h != m.holdings {
+		m.candidates, m.holdings = c, h
+		m.assigned = Assign(m.jobs, c, m.hasLocked)
 	}
 }
 
@@ -280,6 +303,9 @@ type MemberStatus struct {
 	ClockOffsetText  string        `json:"clock_offset"`
 	ClockOffsetKnown bool          `json:"clock_offset_known"`
 	Self             bool          `json:"self"`
+	// JobSet is the hash of the jobs the member runs (members that
+	// disagree are logged: "Job sets differ").
+	JobSet string `json:"job_set"`
 	// Leads lists the jobs whose lease names the member's node, as last
 	// seen here; Preferred the jobs the assignment gives it.
 	Leads     []string `json:"leads"`
@@ -291,7 +317,7 @@ func (m *Membership) Members() []MemberStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	self := MemberStatus{Node: m.cfg.Self.Node, ID: m.cfg.Self.ID, Started: m.cfg.Started,
-		LastRenewal: m.listedAt, ClockOffset: m.offset, ClockOffsetKnown: m.offsetOK, Self: true}
+		LastRenewal: m.listedAt, ClockOffset: m.offset, ClockOffsetKnown: m.offsetOK, Self: true, JobSet: m.jobSet}
 	out := []MemberStatus{self}
 	for id, v := range m.others {
 		if v.lapsed {
@@ -299,14 +325,15 @@ func (m *Membership) Members() []MemberStatus {
 		}
 		st := v.seen.State()
 		out = append(out, MemberStatus{Node: v.rec.Node, ID: id, Started: v.rec.Started,
-			LastRenewal: st.Until.Add(-v.rec.TTL), ClockOffset: v.rec.ClockOffset, ClockOffsetKnown: v.rec.ClockOffset != 0})
+			LastRenewal: st.Until.Add(-v.rec.TTL), ClockOffset: v.rec.ClockOffset, ClockOffsetKnown: v.rec.ClockOffset != 0,
+			JobSet: v.rec.JobSet})
 	}
 	slices.SortFunc(out[1:], func(a, b MemberStatus) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.ID, b.ID))
 	})
 	for i := range out {
 		out[i].ClockOffsetText = out[i].ClockOffset.Round(time.Millisecond).String()
-		for _, j := range m.cfg.Jobs {
+		for _, j := range m.jobs {
 			if m.assigned[j] == out[i].ID {
 				out[i].Preferred = append(out[i].Preferred, j)
 			}

@@ -2,6 +2,8 @@ package schedulers
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,19 +47,28 @@ type GroupConfig struct {
 }
 
 // Group is one node's schedulers, one per job, sharing a store, an identity
-// and one Health. The daemon and cmd/scale build their nodes with it.
+// and one Health. The daemon and cmd/scale build their nodes with it. Jobs
+// may be added and removed while it runs (a reloaded jobs file).
 type Group struct {
-	scheds  []*Scheduler
+	cfg     GroupConfig
 	health  *storehealth.Health
 	members *balance.Membership
 	history *History      // nil when the history is off
 	runs    store.History // what history writes to, for reads
 	timeout time.Duration
+
+	mu      sync.Mutex
+	scheds  []*Scheduler
+	stops   map[*Scheduler]context.CancelFunc // of the running ones
+	running context.Context                   // Run's, once it runs
+	closed  bool                              // Run's context has ended: no more starts
+	wg      sync.WaitGroup                    // the running schedulers
 }
 
 // NewGroup returns a scheduler per job, or the first configuration error.
 func NewGroup(cfg GroupConfig) (*Group, error) {
-	g := &Group{health: cfg.Health, members: cfg.Membership, runs: cfg.History, timeout: cfg.Timing.StoreTimeout}
+	g := &Group{cfg: cfg, health: cfg.Health, members: cfg.Membership, runs: cfg.History,
+		timeout: cfg.Timing.StoreTimeout, stops: map[*Scheduler]context.CancelFunc{}}
 	if g.health == nil {
 		g.health = &storehealth.Health{}
 	}
@@ -70,15 +81,7 @@ func NewGroup(cfg GroupConfig) (*Group, error) {
 		}
 	}
 	for _, j := range cfg.Jobs {
-		sc := Config{
-			Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
-			Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
-			History: g.history, Control: cfg.Control,
-		}
-		if cfg.Membership != nil { // a nil *Membership in the interface would not be a nil Balancer
-			sc.Balance = cfg.Membership
-		}
-		s, err := New(sc)
+		s, err := g.newScheduler(j)
 		if err != nil {
 			return nil, err
 		}
@@ -87,25 +90,105 @@ func NewGroup(cfg GroupConfig) (*Group, error) {
 	return g, nil
 }
 
+// newScheduler builds j's scheduler with the group's shared parts.
+func (g *Group) newScheduler(j Scheduled) (*Scheduler, error) {
+	cfg := g.cfg
+	sc := Config{
+		Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
+		Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
+		History: g.history, Control: cfg.Control,
+	}
+	if cfg.Membership != nil { // a nil *Membership in the interface would not be a nil Balancer
+		sc.Balance = cfg.Membership
+	}
+	return New(sc)
+}
+
 // Run runs every scheduler (and the membership) until ctx ends and all have
 // stopped and released their leases. The membership record is deleted as
 // soon as ctx ends, so that peers stop preferring this node while its last
 // runs finish.
 func (g *Group) Run(ctx context.Context) {
-	var wg sync.WaitGroup
+	var members sync.WaitGroup
 	if g.members != nil {
-		wg.Go(func() { g.members.Run(ctx) })
+		members.Go(func() { g.members.Run(ctx) })
 	}
+	g.mu.Lock()
+	g.running = ctx
 	for _, s := range g.scheds {
-		wg.Go(func() { s.Run(ctx) })
+		g.startLocked(s)
 	}
-	wg.Wait()
+	g.mu.Unlock()
+	<-ctx.Done()
+	g.mu.Lock()
+	g.closed = true // no scheduler starts after this: wg.Wait is safe
+	g.mu.Unlock()
+	g.wg.Wait()
+	members.Wait()
 	if g.history != nil {
 		// The last runs' records, within a store call's time.
 		flush, cancel := context.WithTimeout(context.Background(), g.timeout)
 		defer cancel()
 		g.history.Flush(flush)
 	}
+}
+
+// startLocked runs s until Run's context ends or s is removed.
+func (g *Group) startLocked(s *Scheduler) {
+	if g.running == nil || g.closed {
+		return
+	}
+	ctx, stop := context.WithCancel(g.running)
+	g.stops[s] = stop
+	g.wg.Go(func() {
+		defer stop()
+		s.Run(ctx)
+	})
+}
+
+// Add adds a job, started at once if the group runs, or returns the
+// scheduler's configuration error, or ErrDuplicateJob.
+func (g *Group) Add(j Scheduled) error {
+	s, err := g.newScheduler(j)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, have := range g.scheds {
+		if have.job.Name == j.Job.Name {
+			return fmt.Errorf("%w: %s", ErrDuplicateJob, j.Job.Name)
+		}
+	}
+	g.scheds = append(g.scheds, s)
+	g.startLocked(s)
+	return nil
+}
+
+// Remove stops job's scheduler: it claims no more ticks, its run (if any)
+// finishes as on shutdown, and it releases its lease. It returns at once,
+// with ErrUnknownJob if the group has no such job.
+func (g *Group) Remove(job string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, s := range g.scheds {
+		if s.job.Name == job {
+			g.scheds = slices.Delete(g.scheds, i, i+1)
+			if stop := g.stops[s]; stop != nil {
+				stop()
+				delete(g.stops, s)
+			}
+			return nil
+		}
+	}
+	return ErrUnknownJob
+}
+
+// schedulers returns the group's schedulers, in the order added.
+func (g *Group) schedulers() []*Scheduler {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.scheds)
 }
 
 // Members returns the live members with the jobs each leads, as this node
@@ -130,10 +213,11 @@ func (g *Group) Members() []balance.MemberStatus {
 	return ms
 }
 
-// Statuses returns each job's status, in the order of GroupConfig.Jobs.
+// Statuses returns each job's status, in the order the jobs were added.
 func (g *Group) Statuses() []Status {
-	out := make([]Status, len(g.scheds))
-	for i, s := range g.scheds {
+	scheds := g.schedulers()
+	out := make([]Status, len(scheds))
+	for i, s := range scheds {
 		out[i] = s.Status()
 	}
 	return out

@@ -10,12 +10,15 @@ import (
 // ErrUnknownJob: no job of that name runs on this node.
 var ErrUnknownJob = errors.New("unknown job")
 
+// ErrDuplicateJob: a job of that name runs on this node already.
+var ErrDuplicateJob = errors.New("job already added")
+
 // ErrHistoryOff: the group keeps no history.
 var ErrHistoryOff = errors.New("the run history is off")
 
 // Scheduler returns the scheduler of job, if this group runs it.
 func (g *Group) Scheduler(job string) (*Scheduler, bool) {
-	for _, s := range g.scheds {
+	for _, s := range g.schedulers() {
 		if s.job.Name == job {
 			return s, true
 		}
