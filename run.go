@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func schedulerOptions(cfg config.Config, log zerolog.Logger, reg prometheus.Registerer) []scheduler.Option {
 	opts := []scheduler.Option{
 		scheduler.WithClock(clock.Offset(clock.Real{}, cfg.ClockOffset)),
-		scheduler.WithTiming(scheduler.Timing(cfg.Timing)),
+		scheduler.WithTiming(cfg.Timing),
 		scheduler.WithBalance(cfg.Balance),
 		scheduler.WithMemberPeriod(cfg.MemberPeriod),
 		scheduler.WithHistoryLimit(cfg.HistoryLimit),

@@ -14,41 +14,17 @@ import (
 	"go-leader-election/store"
 )
 
-// Timing tunes the lease protocol; its fields, defaults and invariants are
-// documented on each field below (DefaultTiming). The defaults suit ticks of
-// a second and up.
-type Timing struct {
-	// LeaseDuration is the lease a renewal grants while a run outlasts its
-	// claim; about how late a peer runs the next tick when a leader dies
-	// mid-run. Default 3s. Must be greater than RenewDeadline.
-	LeaseDuration time.Duration
-	// RenewDeadline is how long a renewal is trusted: a run whose lease was
-	// not renewed within it is cancelled. Default 2s. Must be greater than
-	// RetryPeriod and StoreTimeout.
-	RenewDeadline time.Duration
-	// RetryPeriod is the renewal interval of a run that outlasts its claim,
-	// and the cap of the store retry backoff. Default 1s. Must be positive.
-	RetryPeriod time.Duration
-	// Grace is how long past its next tick a leader keeps the lease between
-	// runs: a dead leader's tick runs this late. Default 500ms. Must be
-	// greater than FollowerDelay.
-	Grace time.Duration
-	// FollowerDelay is how long after a tick a replica that does not lead
-	// the job reads its lease. Default 50ms. Must not be negative.
-	FollowerDelay time.Duration
-	// StoreTimeout bounds every store call. Default 1.5s. Must be positive
-	// and less than RenewDeadline.
-	StoreTimeout time.Duration
-	// ShutdownTimeout is how long running jobs may go on once Run's context
-	// ends before theirs is cancelled. Default 25s. Must not be negative.
-	ShutdownTimeout time.Duration
-}
+// Timing tunes the lease protocol: LeaseDuration (default 3s), RenewDeadline
+// (2s), RetryPeriod (1s), Grace (500ms), FollowerDelay (50ms), StoreTimeout
+// (1.5s) and ShutdownTimeout (25s), each documented with its invariant on the
+// engine's type (go doc go-leader-election/internal/schedulers.Timing) and in
+// the README's Configuration table under its variable (LEASE_DURATION, ...).
+// The defaults suit ticks of a second and up; Validate names the first
+// broken invariant.
+type Timing = schedulers.Timing
 
 // DefaultTiming returns the defaults documented on Timing.
-func DefaultTiming() Timing { return Timing(schedulers.DefaultTiming()) }
-
-// Validate reports the first broken invariant of t, naming the field.
-func (t Timing) Validate() error { return schedulers.Timing(t).Validate() }
+func DefaultTiming() Timing { return schedulers.DefaultTiming() }
 
 // DefaultHistoryLimit is how many runs per job the run history shows by
 // default (WithHistoryLimit).

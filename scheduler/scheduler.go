@@ -236,7 +236,7 @@ func (s *Scheduler) newGroup() (*schedulers.Group, error) {
 		obs = append(obs, s.set.observer)
 	}
 	cfg := schedulers.GroupConfig{
-		Jobs: s.jobs, Store: s.st, Clock: s.set.clock, Identity: s.id, Timing: schedulers.Timing(s.set.timing),
+		Jobs: s.jobs, Store: s.st, Clock: s.set.clock, Identity: s.id, Timing: s.set.timing,
 		Log: s.set.log, Observer: obs, Health: s.health, Membership: membership,
 	}
 	if h, ok := s.st.(store.History); ok && s.set.historyLimit > 0 {
