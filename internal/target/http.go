@@ -50,14 +50,23 @@ var defaultClient = &http.Client{
 
 // Validate reports an unusable definition (wrapping ErrInvalid).
 func (h HTTP) Validate() error {
-	u, err := url.Parse(h.URL)
+	if err := CheckURL(h.URL); err != nil {
+		return fmt.Errorf("%w: URL %s: %w", ErrInvalid, RedactURL(h.URL), err)
+	}
+	return nil
+}
+
+// CheckURL reports whether raw is an absolute http or https URL with a
+// host. Its error does not repeat the URL.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: URL %s: %v", ErrInvalid, RedactURL(h.URL), unwrapURLError(err))
+		return unwrapURLError(err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%w: URL %s: want an http:// or https:// URL", ErrInvalid, RedactURL(h.URL))
+		return errors.New("want an http:// or https:// URL")
 	case u.Host == "":
-		return fmt.Errorf("%w: URL %s: no host", ErrInvalid, RedactURL(h.URL))
+		return errors.New("no host")
 	}
 	return nil
 }
@@ -97,6 +106,7 @@ func (h HTTP) Run(ctx context.Context, inv Invocation) (Result, error) {
 	if err != nil {
 		return Result{Status: StatusNotStarted}, fmt.Errorf("%s: %w: %v", what, ErrInvalid, unwrapURLError(err))
 	}
+	req.Header.Set("User-Agent", "go-leader-election") // the definition may set its own
 	for _, k := range sortedKeys(h.Headers) {
 		if http.CanonicalHeaderKey(k) == "Host" {
 			req.Host = h.Headers[k]
@@ -104,7 +114,6 @@ func (h HTTP) Run(ctx context.Context, inv Invocation) (Result, error) {
 		}
 		req.Header.Set(k, h.Headers[k])
 	}
-	req.Header.Set("User-Agent", "go-leader-election")
 	req.Header.Set(HeaderJobName, inv.Job)
 	req.Header.Set(HeaderJobTick, FormatTick(inv.Tick))
 	req.Header.Set(HeaderJobTerm, formatTerm(inv.Term))

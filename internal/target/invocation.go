@@ -41,6 +41,10 @@ type Result struct {
 	Tail string
 }
 
+// ReservedEnv are the variables every command gets from its run; a
+// definition may not set them.
+var ReservedEnv = []string{"JOB_NAME", "JOB_TICK", "JOB_TERM", "JOB_NODE", "JOB_RUN_ID"}
+
 // Func is a run of a target.
 type Func func(ctx context.Context, inv Invocation) (Result, error)
 
