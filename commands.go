@@ -18,6 +18,7 @@ var commands = []struct{ name, summary string }{
 	{"serve", "run the leader-election service (its settings: go-leader-election serve -h)"},
 	{"lock", "run a command while this node leads an election (go-leader-election lock -h)"},
 	{"leader", "print an election's leader, term and expiry (go-leader-election leader -h)"},
+	{"validate", "check a jobs file and this environment's settings, print each job's next ticks (go-leader-election validate -h)"},
 	{"version", "print the module version and VCS revision"},
 	{"help", "print this help (also -h, --help)"},
 }

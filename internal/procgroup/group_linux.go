@@ -33,3 +33,8 @@ func awaitExit(pid int) bool {
 		}
 	}
 }
+
+// Self is the path that runs this program again, for Supervise: on Linux
+// /proc/self/exe, which works even once the binary has been replaced on
+// disk (an upgrade in place).
+func Self() string { return "/proc/self/exe" }

@@ -3,6 +3,7 @@
 package procgroup
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -20,3 +21,13 @@ func killGroup(cmd *exec.Cmd, sig syscall.Signal) error {
 
 // awaitExit cannot wait without reaping here: the caller reaps first.
 func awaitExit(int) bool { return false }
+
+// Self is the path that runs this program again, for Supervise; "" if it
+// cannot be found.
+func Self() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return p
+}

@@ -16,3 +16,6 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 func killGroup(cmd *exec.Cmd, _ syscall.Signal) error { return cmd.Process.Kill() }
 
 func awaitExit(int) bool { return false }
+
+// Self is "": there is no supervisor on Windows.
+func Self() string { return "" }
