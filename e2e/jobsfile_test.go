@@ -4,10 +4,12 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 
 	"go-leader-election/internal/procgroup"
 	"go-leader-election/internal/procgroup/proctest"
+	"go-leader-election/internal/target"
 )
 
 // TestValidateBuiltBinary: validate exits 2 naming FILE:LINE:COLUMN for a
@@ -90,5 +93,37 @@ func TestBuiltBinarySupervisesAGroup(t *testing.T) {
 	}
 	if err := sup.Wait(); err != nil {
 		t.Fatalf("the supervisor: %v", err)
+	}
+}
+
+// BenchmarkBuiltBinarySupervisedStart measures the time from the call to a
+// command's first output line with the built daemon as its supervisor (its
+// own start, package initialisation included, is the cost), against the
+// same command started directly.
+func BenchmarkBuiltBinarySupervisedStart(b *testing.B) {
+	if testing.Short() {
+		b.Skip("e2e")
+	}
+	for _, c := range []struct{ name, supervisor string }{{"supervised", binary}, {"direct", ""}} {
+		b.Run(c.name, func(b *testing.B) {
+			cmd := target.Command{Argv: []string{"/bin/echo", "started"}, Supervisor: c.supervisor}
+			lat := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				var first time.Duration
+				start := time.Now()
+				inv := target.Invocation{Job: "bench", Tick: start, Output: func(_, _ string) {
+					if first == 0 {
+						first = time.Since(start)
+					}
+				}}
+				if _, err := cmd.Run(context.Background(), inv); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, first)
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "µs-p50-to-output")
+			b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds()), "µs-p99-to-output")
+		})
 	}
 }

@@ -114,7 +114,7 @@ func describeHTTP(h *httpDefinition) []string {
 		parts = append(parts, fmt.Sprintf("headers %s (values hidden)", strings.Join(sortedKeys(h.Headers), ", ")))
 	}
 	if h.Body != "" {
-		parts = append(parts, fmt.Sprintf("a %d-byte body", len(h.Body)))
+		parts = append(parts, fmt.Sprintf("body of %d bytes", len(h.Body)))
 	}
 	if h.Success != nil {
 		parts = append(parts, fmt.Sprintf("success %v", h.Success))

@@ -252,9 +252,9 @@ func TestDescribeHidesSecrets(t *testing.T) {
 	}
 	want := []string{
 		`backup: schedule "0 3 * * *"; command ["pg_dump", "--dbname", "${DB_URL}", "--file", "/backups/$$today.sql"]; env PGAPPNAME, PGPASSWORD (values hidden); dir "/backups"; timeout 10m0s; overlap buffer_one; retries 2 (backoff 1s, doubling)`,
-		`report: schedule "@every 1m"; http PUT https://${HOOK_HOST}/report?full=1; headers Authorization (values hidden); a 15-byte body; success [200 202]; overlap forbid; starting deadline 30s`,
+		`report: schedule "@every 1m"; http PUT https://${HOOK_HOST}/report?full=1; headers Authorization (values hidden); body of 15 bytes; success [200 202]; overlap forbid; starting deadline 30s`,
 		`cleanup: schedule "*/5 * * * *"; shell "find /tmp -mtime +1 -delete; echo \"$HOME\""; overlap forbid`,
-		`literal: schedule "@hourly"; http POST https://user:xxxxx@h/x; headers Authorization (values hidden); a 10-byte body; overlap forbid`,
+		`literal: schedule "@hourly"; http POST https://user:xxxxx@h/x; headers Authorization (values hidden); body of 10 bytes; overlap forbid`,
 	}
 	for i, w := range want {
 		if got := set.Jobs[i].Describe(); got != w {

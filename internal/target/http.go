@@ -87,7 +87,7 @@ func (h HTTP) String() string {
 		s += fmt.Sprintf(", headers %v (values hidden)", sortedKeys(h.Headers))
 	}
 	if h.Body != "" {
-		s += fmt.Sprintf(", a %d-byte body", len(h.Body))
+		s += fmt.Sprintf(", body of %d bytes", len(h.Body))
 	}
 	return s
 }
