@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func (j Job) Describe() string {
 		parts = append(parts, describeHTTP(d.HTTP)...)
 	}
 	if len(d.Env) > 0 {
-		parts = append(parts, fmt.Sprintf("env %s (values hidden)", strings.Join(sortedKeys(d.Env), ", ")))
+		parts = append(parts, fmt.Sprintf("env %s (values hidden)", strings.Join(slices.Sorted(maps.Keys(d.Env)), ", ")))
 	}
 	if d.Dir != "" {
 		parts = append(parts, fmt.Sprintf("dir %q", d.Dir))
@@ -111,7 +112,7 @@ func (j Job) Describe() string {
 func describeHTTP(h *httpDefinition) []string {
 	parts := []string{fmt.Sprintf("http %s %s", h.Method, hidePassword(h.URL))}
 	if len(h.Headers) > 0 {
-		parts = append(parts, fmt.Sprintf("headers %s (values hidden)", strings.Join(sortedKeys(h.Headers), ", ")))
+		parts = append(parts, fmt.Sprintf("headers %s (values hidden)", strings.Join(slices.Sorted(maps.Keys(h.Headers)), ", ")))
 	}
 	if h.Body != "" {
 		parts = append(parts, fmt.Sprintf("body of %d bytes", len(h.Body)))
@@ -147,13 +148,4 @@ func quoteList(args []string) string {
 		q[i] = fmt.Sprintf("%q", a)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

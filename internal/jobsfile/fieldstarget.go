@@ -91,22 +91,40 @@ func (p *parser) command(cf field, label string, def *definition) []string {
 // env checks a command's environment: names of variables, values with
 // ${VAR} replaced, none of the run's own variables.
 func (p *parser) env(ef field, label string) (values, written map[string]string) {
-	n := deref(ef.value)
+	return p.stringMap(ef, label, "env", "variables, NAME: value", func(k string) string {
+		switch {
+		case !varNameRE.MatchString(k):
+			return "not a variable name (letters, digits and '_', not starting with a digit)"
+		case slices.Contains(target.ReservedEnv, k):
+			return fmt.Sprintf("set by every run (%s): a job may not set it", strings.Join(target.ReservedEnv, ", "))
+		}
+		return ""
+	}, nil)
+}
+
+// stringMap checks a map of names to values, with ${VAR} replaced in the
+// values: badName says what is wrong with a name ("" if nothing), badValue
+// (if given) what is wrong with a value, which it must not repeat.
+func (p *parser) stringMap(mf field, label, path, what string, badName, badValue func(string) string) (values, written map[string]string) {
+	n := deref(mf.value)
 	if n.Kind != yaml.MappingNode {
-		p.fail(n, label, "env", "want a map of variables, NAME: value, not %s", kindName(n))
+		p.fail(n, label, path, "want a map of %s, not %s", what, kindName(n))
 		return nil, nil
 	}
 	values, written = map[string]string{}, map[string]string{}
-	for k, kv := range p.fields(n, label, "env") {
-		field := "env." + k
-		switch {
-		case !varNameRE.MatchString(k):
-			p.fail(kv.key, label, field, "not a variable name (letters, digits and '_', not starting with a digit)")
-		case slices.Contains(target.ReservedEnv, k):
-			p.fail(kv.key, label, field, "set by every run (%s): a job may not set it", strings.Join(target.ReservedEnv, ", "))
-		default:
-			written[k], values[k], _ = p.expanded(kv.value, label, field)
+	for k, kv := range p.fields(n, label, path) {
+		field := path + "." + k
+		if why := badName(k); why != "" {
+			p.fail(kv.key, label, field, "%s", why)
+			continue
 		}
+		w, v, ok := p.expanded(kv.value, label, field)
+		if ok && badValue != nil {
+			if why := badValue(v); why != "" {
+				p.fail(deref(kv.value), label, field, "%s", why)
+			}
+		}
+		written[k], values[k] = w, v
 	}
 	return values, written
 }
@@ -158,29 +176,20 @@ func (p *parser) http(hf field, label string, def *definition) *target.HTTP {
 // headers checks an http target's headers: valid names, none of the run's
 // own, values with ${VAR} replaced that a header can carry.
 func (p *parser) headers(hf field, label string) (values, written map[string]string) {
-	n := deref(hf.value)
-	if n.Kind != yaml.MappingNode {
-		p.fail(n, label, "http.headers", "want a map of headers, Name: value, not %s", kindName(n))
-		return nil, nil
-	}
-	values, written = map[string]string{}, map[string]string{}
-	for k, kv := range p.fields(n, label, "http.headers") {
-		field := "http.headers." + k
+	return p.stringMap(hf, label, "http.headers", "headers, Name: value", func(k string) string {
 		switch {
 		case !httpguts.ValidHeaderFieldName(k):
-			p.fail(kv.key, label, field, "not a header name")
-			continue
+			return "not a header name"
 		case slices.ContainsFunc(target.ReservedHeaders, func(r string) bool { return strings.EqualFold(r, k) }):
-			p.fail(kv.key, label, field, "set by every request (%s): a job may not set it", strings.Join(target.ReservedHeaders, ", "))
-			continue
+			return fmt.Sprintf("set by every request (%s): a job may not set it", strings.Join(target.ReservedHeaders, ", "))
 		}
-		w, v, ok := p.expanded(kv.value, label, field)
-		if ok && !httpguts.ValidHeaderFieldValue(v) {
-			p.fail(deref(kv.value), label, field, "its value (not shown) has a character a header cannot carry (a line break?)")
+		return ""
+	}, func(v string) string {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return "its value (not shown) has a character a header cannot carry (a line break?)"
 		}
-		written[k], values[k] = w, v
-	}
-	return values, written
+		return ""
+	})
 }
 
 // success checks the list of statuses that count as success.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -62,7 +63,7 @@ func (c Command) String() string {
 	}
 	s := fmt.Sprintf("command %q with %d arguments", c.Argv[0], len(c.Argv)-1)
 	if len(c.Env) > 0 {
-		s += fmt.Sprintf(", env %v (values hidden)", sortedKeys(c.Env))
+		s += fmt.Sprintf(", env %v (values hidden)", slices.Sorted(maps.Keys(c.Env)))
 	}
 	if c.Dir != "" {
 		s += fmt.Sprintf(", dir %q", c.Dir)
@@ -133,7 +134,7 @@ func (c Command) start(env []string, stdout, stderr *os.File) (process, error) {
 // JOB_ variables (the last of a name wins).
 func (c Command) environ(inv Invocation) []string {
 	env := slices.Clip(c.BaseEnv)
-	for _, k := range sortedKeys(c.Env) {
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		env = append(env, k+"="+c.Env[k])
 	}
 	return append(env,
@@ -191,14 +192,4 @@ func drain(readers *sync.WaitGroup, pipes ...io.Closer) {
 		p.Close()
 	}
 	<-done
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -84,7 +85,7 @@ func (h HTTP) method() string {
 func (h HTTP) String() string {
 	s := h.method() + " " + RedactURL(h.URL)
 	if len(h.Headers) > 0 {
-		s += fmt.Sprintf(", headers %v (values hidden)", sortedKeys(h.Headers))
+		s += fmt.Sprintf(", headers %v (values hidden)", slices.Sorted(maps.Keys(h.Headers)))
 	}
 	if h.Body != "" {
 		s += fmt.Sprintf(", body of %d bytes", len(h.Body))
@@ -107,7 +108,7 @@ func (h HTTP) Run(ctx context.Context, inv Invocation) (Result, error) {
 		return Result{Status: StatusNotStarted}, fmt.Errorf("%s: %w: %v", what, ErrInvalid, unwrapURLError(err))
 	}
 	req.Header.Set("User-Agent", "go-leader-election") // the definition may set its own
-	for _, k := range sortedKeys(h.Headers) {
+	for _, k := range slices.Sorted(maps.Keys(h.Headers)) {
 		if http.CanonicalHeaderKey(k) == "Host" {
 			req.Host = h.Headers[k]
 			continue

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stat is what /proc/PID/stat says of a process.
@@ -64,8 +66,7 @@ func Group(pgid int) []int {
 }
 
 // WaitGroupGone waits, up to limit, until group pgid has no live process,
-// and fails t with the survivors otherwise. It polls: a test cannot wait
-// for processes that are not its children.
+// and fails t with the survivors otherwise.
 func WaitGroupGone(t testing.TB, pgid int, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -74,9 +75,47 @@ func WaitGroupGone(t testing.TB, pgid int, limit time.Duration) {
 		if len(left) == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process group %d still has %v %s later", pgid, left, limit)
+		for _, pid := range left {
+			if !awaitExit(pid, deadline) {
+				t.Fatalf("process group %d still has %v %s later", pgid, Group(pgid), limit)
+			}
 		}
-		time.Sleep(5 * time.Millisecond) // polling /proc
+	}
+}
+
+// WaitGone waits, up to limit, until pid has exited, and fails t otherwise.
+func WaitGone(t testing.TB, pid int, limit time.Duration) {
+	t.Helper()
+	if !awaitExit(pid, time.Now().Add(limit)) {
+		t.Fatalf("process %d still runs %s later", pid, limit)
+	}
+}
+
+// awaitExit waits until pid has exited (a pidfd turns readable then: any
+// process can be waited for so, not only a child), or deadline passes.
+func awaitExit(pid int, deadline time.Time) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	switch {
+	case err == unix.ESRCH:
+		return true
+	case err != nil: // no pidfd (Linux < 5.3): look at /proc now and then
+		for Alive(pid) {
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(5 * time.Millisecond) // polling /proc
+		}
+		return true
+	}
+	defer unix.Close(fd)
+	for {
+		wait := time.Until(deadline)
+		if wait < 0 {
+			return !Alive(pid)
+		}
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(wait.Milliseconds())+1)
+		if err != unix.EINTR {
+			return n > 0 || !Alive(pid)
+		}
 	}
 }
