@@ -48,63 +48,59 @@ func TestValidateBuiltBinary(t *testing.T) {
 	}
 }
 
-// TestBuiltBinarySupervisesAGroup: the built binary, run as a command's
-// supervisor, kills the command's whole group when its control pipe closes,
-// as the kernel closes it when the daemon dies: sh -c 'sleep 30 & ...; wait'
-// leaves no sleep behind.
+// TestBuiltBinarySupervisesAGroup: the built binary, as the supervisor of
+// commands, kills each command's whole group when its socket to the daemon
+// ends, as it does when the daemon dies (the kernel closes it then):
+// sh -c 'sleep 30 & ...; wait' leaves no sleep behind.
 func TestBuiltBinarySupervisesAGroup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e")
 	}
-	ctrlR, ctrlW, err := os.Pipe()
+	sup, err := procgroup.NewSupervisor(binary)
 	if err != nil {
 		t.Fatal(err)
 	}
-	statR, statW, err := os.Pipe()
+	defer sup.Close()
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup := exec.Command(binary, procgroup.SupervisorArg, "--", "/bin/sh", "-c", "sleep 30 & echo $$; wait")
-	stdout, err := sup.StdoutPipe()
+	p, err := sup.Start(procgroup.Spec{Argv: []string{"/bin/sh", "-c", "sleep 30 & echo $$; wait"}, Stdout: w})
+	w.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup.Stdin, sup.ExtraFiles = ctrlR, []*os.File{statW}
-	if err := sup.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ctrlR.Close()
-	statW.Close()
-	status := bufio.NewReader(statR)
-	started, _ := status.ReadString('\n')
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	pgid, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil || started != "started "+strconv.Itoa(pgid)+"\n" {
-		t.Fatalf("the supervisor said %q, the command %q", started, line)
-	}
+	pgid := p.Pid()
 	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
-	if len(proctest.Group(pgid)) < 2 {
-		t.Fatalf("group %d: %v, want sh and sleep", pgid, proctest.Group(pgid))
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	if line != strconv.Itoa(pgid)+"\n" || len(proctest.Group(pgid)) < 2 {
+		t.Fatalf("the command said %q, group %d has %v; want its id, sh and sleep", line, pgid, proctest.Group(pgid))
 	}
-	ctrlW.Close()
+	if err := sup.Close(); err != nil {
+		t.Fatal(err)
+	}
 	proctest.WaitGroupGone(t, pgid, 10*time.Second)
-	if final, _ := status.ReadString('\n'); final != "signal 9\n" {
-		t.Fatalf("final status %q, want signal 9 (SIGKILL)", final)
-	}
-	if err := sup.Wait(); err != nil {
-		t.Fatalf("the supervisor: %v", err)
+	if st, err := p.Wait(); err != nil || st.String() != "signal: killed" {
+		t.Fatalf("%v, %v; want killed", st, err)
 	}
 }
 
 // BenchmarkBuiltBinarySupervisedStart measures the time from the call to a
-// command's first output line with the built daemon as its supervisor (its
-// own start, package initialisation included, is the cost), against the
-// same command started directly.
+// command's first output line with the built daemon as its supervisor
+// (started once, before), against the same command started directly.
 func BenchmarkBuiltBinarySupervisedStart(b *testing.B) {
 	if testing.Short() {
 		b.Skip("e2e")
 	}
-	for _, c := range []struct{ name, supervisor string }{{"supervised", binary}, {"direct", ""}} {
+	sup, err := procgroup.NewSupervisor(binary)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sup.Close()
+	for _, c := range []struct {
+		name       string
+		supervisor *procgroup.Supervisor
+	}{{"supervised", sup}, {"direct", nil}} {
 		b.Run(c.name, func(b *testing.B) {
 			cmd := target.Command{Argv: []string{"/bin/echo", "started"}, Supervisor: c.supervisor}
 			lat := make([]time.Duration, 0, b.N)

@@ -12,23 +12,26 @@
 //   - On Linux the command gets SIGKILL if the program that started it dies,
 //     even by kill -9 (a parent-death signal): this reaches the command, not
 //     its children.
-//   - Supervise goes further: it starts the command under a supervisor, a
-//     small process (the program itself, re-executed with SupervisorArg,
-//     running SupervisorMain) that holds a pipe from the program. When the
-//     program dies, by kill -9 too, the kernel closes the pipe and the
-//     supervisor kills the whole group with SIGKILL: /bin/sh -c 'a; sleep 30'
-//     does not outlive it, although sh does not exec sleep. Signals to the
-//     group go through the same pipe.
+//   - A Supervisor goes further: one process (the program itself, run again
+//     with SupervisorArg, in SupervisorMain), started once, starts the
+//     program's commands, each in a group of its own, over a Unix socket.
+//     When the program dies, by kill -9 too, the kernel closes the socket
+//     and the supervisor kills every group with SIGKILL: /bin/sh -c 'a; sleep
+//     30' does not outlive it, although sh does not exec sleep. Signals to a
+//     group go through the same socket. A command costs a message and a
+//     fork, as a direct start does, not a program start.
+//   - Supervisor.Start and StartSpec look a command's program up in the PATH
+//     of the command's environment (LookPath), not in this program's.
 //
 // # What it does not promise
 //
 // A process that leaves the group (setsid, a daemon that double-forks into
-// a new session) is not followed. If the supervisor itself is killed with
-// SIGKILL (the OOM killer), only the command gets the parent-death signal,
-// as with Start. The supervisor costs a process start (the program's own
-// binary) per run and a few MiB while the command runs. Elsewhere than
-// Linux there is no parent-death signal and the group is killed after its
-// leader is reaped (a small chance of signalling a reused id); on Windows
-// there are no process groups: Signal kills the command alone, and
-// Supervise is not available.
+// a new session) is not followed. If the supervisor itself is killed (the
+// OOM killer), its commands get the parent-death signal and the program
+// kills what is left of their groups, or would if it has died too: then
+// their children live on. The supervisor is a few MiB of memory of its own
+// (the program's text is shared). Elsewhere than Linux there is no
+// parent-death signal and the group is killed after its leader is reaped (a
+// small chance of signalling a reused id); on Windows there are no process
+// groups: Signal kills the command alone, and there is no Supervisor.
 package procgroup

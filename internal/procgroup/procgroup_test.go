@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"go-leader-election/internal/procgroup/proctest"
 )
@@ -17,12 +18,11 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == SupervisorArg {
 		os.Exit(SupervisorMain(os.Args[2:]))
 	}
+	// Spares each supervisor (this test binary, maybe built with -race) the
+	// race detector's 1s sleep at exit.
+	os.Setenv("GORACE", "atexit_sleep_ms=0")
 	os.Exit(m.Run())
 }
-
-// quickEnv spares the supervisor (this test binary, maybe built with -race)
-// the race detector's 1s sleep at exit.
-var quickEnv = []string{"GORACE=atexit_sleep_ms=0"}
 
 func TestStatus(t *testing.T) {
 	for _, c := range []struct {
@@ -83,13 +83,22 @@ func TestGroupWithoutKillLeftovers(t *testing.T) {
 	}
 }
 
-func TestSupervised(t *testing.T) {
-	p, err := Supervise("/proc/self/exe", Spec{Argv: []string{"/bin/sh", "-c", "exec sleep 30"}, Env: quickEnv})
+// supervisor is a supervisor for the test: this test binary.
+func supervisor(t *testing.T) *Supervisor {
+	t.Helper()
+	s, err := NewSupervisor("/proc/self/exe")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Signal(syscall.SIGHUP); err == nil {
-		t.Fatal("a supervised command took SIGHUP; only TERM and KILL go through the pipe")
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestSupervised(t *testing.T) {
+	s := supervisor(t)
+	p, err := s.Start(Spec{Argv: []string{"sleep", "30"}, Env: []string{"PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !proctest.Alive(p.Pid()) {
 		t.Fatalf("pid %d is not the command", p.Pid())
@@ -105,21 +114,95 @@ func TestSupervised(t *testing.T) {
 	}
 }
 
-func TestSupervisedNotStarted(t *testing.T) {
-	for _, c := range []struct {
-		program string
-		spec    Spec
-		want    string
-	}{
-		{"/proc/self/exe", Spec{Argv: []string{"no-such-program-5c1"}, Env: quickEnv}, `exec: "no-such-program-5c1": executable file not found in $PATH`},
-		{"/proc/self/exe", Spec{Argv: []string{"/bin/true"}, Env: quickEnv, Dir: "/no/such/dir"}, "chdir /no/such/dir"},
-		{"/proc/self/exe", Spec{}, "an empty command"},
-		{"/no/such/supervisor", Spec{Argv: []string{"/bin/true"}}, "/no/such/supervisor"},
-		{"/bin/true", Spec{Argv: []string{"/bin/true"}}, "the supervisor ended before starting the command"},
-	} {
-		_, err := Supervise(c.program, c.spec)
-		if !errors.Is(err, ErrNotStarted) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s %q: %v; want not started, %q", c.program, c.spec.Argv, err, c.want)
+// TestSupervisorCloseKillsEveryGroup: closing the supervisor, as the
+// program's death does, kills every group it runs, background processes
+// included.
+func TestSupervisorCloseKillsEveryGroup(t *testing.T) {
+	s := supervisor(t)
+	var pgids []int
+	for range 3 {
+		p, err := s.Start(Spec{Argv: []string{"/bin/sh", "-c", "sleep 30 & wait"}})
+		if err != nil {
+			t.Fatal(err)
 		}
+		pgids = append(pgids, p.Pid())
+		t.Cleanup(func() { _ = syscall.Kill(-p.Pid(), syscall.SIGKILL) })
+		defer func() {
+			if st, err := p.Wait(); err != nil || st != (Status{Code: -1, Signal: syscall.SIGKILL}) {
+				t.Errorf("%+v, %v; want SIGKILL", st, err)
+			}
+		}()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pgid := range pgids {
+		proctest.WaitGroupGone(t, pgid, 10*time.Second)
+	}
+	if _, err := s.Start(Spec{Argv: []string{"/bin/true"}}); !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("Start after Close: %v", err)
+	}
+}
+
+// TestSupervisorRestartsAfterDying: a supervisor killed from outside fails
+// its runs (their groups are killed) and is started again for the next.
+func TestSupervisorRestartsAfterDying(t *testing.T) {
+	s := supervisor(t)
+	p, err := s.Start(Spec{Argv: []string{"/bin/sh", "-c", "sleep 30 & wait"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-p.Pid(), syscall.SIGKILL) })
+	s.mu.Lock()
+	proc := s.proc
+	s.mu.Unlock()
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); !errors.Is(err, ErrSupervisorDied) {
+		t.Fatalf("%v; want the supervisor's death", err)
+	}
+	proctest.WaitGroupGone(t, p.Pid(), 10*time.Second)
+	q, err := s.Start(Spec{Argv: []string{"/bin/sh", "-c", "exit 5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := q.Wait(); err != nil || st != (Status{Code: 5}) {
+		t.Fatalf("after a restart: %+v, %v", st, err)
+	}
+}
+
+func TestSupervisedNotStarted(t *testing.T) {
+	s := supervisor(t)
+	for _, c := range []struct {
+		spec Spec
+		want string
+	}{
+		{Spec{Argv: []string{"no-such-program-5c1"}, Env: []string{"PATH=/usr/bin:/bin"}}, `exec: "no-such-program-5c1": executable file not found in $PATH`},
+		{Spec{Argv: []string{"true"}}, `exec: "true": executable file not found`}, // no PATH in an empty environment
+		{Spec{Argv: []string{"/bin/true"}, Dir: "/no/such/dir"}, "dir: stat /no/such/dir: no such file or directory"},
+		{Spec{Argv: []string{"/etc/passwd"}}, "permission denied"},
+		{Spec{}, "an empty command"},
+	} {
+		_, err := s.Start(c.spec)
+		if !errors.Is(err, ErrNotStarted) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v; want not started, %q", c.spec.Argv, err, c.want)
+		}
+	}
+	if _, err := NewSupervisor("/no/such/supervisor"); err == nil || !strings.Contains(err.Error(), "/no/such/supervisor") {
+		t.Errorf("NewSupervisor of a missing program: %v", err)
+	}
+}
+
+func TestLookPath(t *testing.T) {
+	env := []string{"PATH=/nonexistent:relative/bin", "PATH=/nonexistent:/bin:/usr/bin"}
+	if p, err := LookPath("sh", env); err != nil || (p != "/bin/sh" && p != "/usr/bin/sh") {
+		t.Errorf("sh: %q, %v", p, err)
+	}
+	if p, err := LookPath("./x/y", nil); err != nil || p != "./x/y" {
+		t.Errorf("a path: %q, %v", p, err)
+	}
+	if _, err := LookPath("sh", []string{"PATH=relative:"}); err == nil {
+		t.Error("found sh in relative PATH entries")
 	}
 }

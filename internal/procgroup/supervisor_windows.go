@@ -2,22 +2,30 @@ package procgroup
 
 import (
 	"errors"
-	"os"
 	"syscall"
 )
+
+var errNoSupervisor = errors.New("procgroup: no supervisor on Windows")
+
+// Supervisor: see the Unix version. There is none on Windows.
+type Supervisor struct{}
+
+// NewSupervisor is not available on Windows.
+func NewSupervisor(string) (*Supervisor, error) { return nil, errNoSupervisor }
+
+// Start is not available on Windows.
+func (*Supervisor) Start(Spec) (*Supervised, error) { return nil, errNoSupervisor }
+
+// Close does nothing on Windows.
+func (*Supervisor) Close() error { return nil }
 
 // Supervised: see the Unix version.
 type Supervised struct{}
 
-// Supervise is not available on Windows.
-func Supervise(string, Spec) (*Supervised, error) {
-	return nil, errors.New("procgroup: no supervisor on Windows")
-}
-
 func (*Supervised) Pid() int                    { return 0 }
-func (*Supervised) Signal(syscall.Signal) error { return os.ErrProcessDone }
+func (*Supervised) Signal(syscall.Signal) error { return errNoSupervisor }
 func (*Supervised) Exited() <-chan struct{}     { return nil }
-func (*Supervised) Wait() (Status, error)       { return Status{}, os.ErrProcessDone }
+func (*Supervised) Wait() (Status, error)       { return Status{}, errNoSupervisor }
 
 // SupervisorMain is not available on Windows.
 func SupervisorMain([]string) int { return 2 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"slices"
 	"sync"
 	"syscall"
@@ -22,7 +21,8 @@ const outputDrain = time.Second
 // Command runs a program as a job's target.
 type Command struct {
 	// Argv is the program and its arguments (no shell: wrap a script in
-	// /bin/sh -c yourself). Argv[0] is looked up in the command's PATH.
+	// /bin/sh -c yourself). Argv[0] is looked up in the PATH of the
+	// command's environment (procgroup.LookPath).
 	Argv []string
 	// Env is added to the command's environment; it is never shown.
 	Env map[string]string
@@ -33,11 +33,11 @@ type Command struct {
 	// form (the daemon passes its own); nil for none but Env and the JOB_
 	// variables.
 	BaseEnv []string
-	// Supervisor is a program that runs procgroup.SupervisorMain when given
-	// procgroup.SupervisorArg ("/proc/self/exe" for the daemon itself on
-	// Linux): it kills the command's whole group if the daemon dies. ""
-	// starts the command directly.
-	Supervisor string
+	// Supervisor starts the command, and kills its whole group if the
+	// daemon dies (one per daemon: procgroup.NewSupervisor(procgroup.Self())).
+	// Nil starts the command directly: then only the command itself gets a
+	// parent-death signal (Linux).
+	Supervisor *procgroup.Supervisor
 }
 
 // process is a started command, supervised or not.
@@ -115,19 +115,11 @@ func (c Command) Run(ctx context.Context, inv Invocation) (Result, error) {
 // start starts the command, under the supervisor if there is one. Its
 // errors wrap ErrNotStarted.
 func (c Command) start(env []string, stdout, stderr *os.File) (process, error) {
-	if c.Supervisor != "" {
-		return procgroup.Supervise(c.Supervisor, procgroup.Spec{Argv: c.Argv, Env: env, Dir: c.Dir, Stdout: stdout, Stderr: stderr})
+	spec := procgroup.Spec{Argv: c.Argv, Env: env, Dir: c.Dir, Stdout: stdout, Stderr: stderr}
+	if c.Supervisor != nil {
+		return c.Supervisor.Start(spec)
 	}
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, c.Dir, stdout, stderr
-	g, err := procgroup.Start(cmd, procgroup.Options{KillLeftovers: true})
-	if err != nil {
-		if _, serr := os.Stat(c.Dir); c.Dir != "" && serr != nil {
-			err = serr // Go blames the program when the directory is missing
-		}
-		return nil, fmt.Errorf("%w: %w", ErrNotStarted, err)
-	}
-	return g, nil
+	return procgroup.StartSpec(spec)
 }
 
 // environ is the command's environment: BaseEnv, then Env, then the run's

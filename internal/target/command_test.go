@@ -20,22 +20,17 @@ import (
 
 // modes are the two ways a command starts: under the supervisor (the
 // daemon's way) and directly.
-var modes = []mode{{"supervised", "/proc/self/exe"}, {"direct", ""}}
+var modes = []mode{{"supervised", true}, {"direct", false}}
 
 type mode struct {
 	name       string
-	supervisor string
+	supervised bool
 }
-
-// quickExit spares each supervisor, the test binary built with -race, the
-// race detector's 1s sleep at exit.
-const quickExit = "GORACE=atexit_sleep_ms=0"
 
 // command returns c as m runs it.
 func (m mode) command(c Command) Command {
-	c.Supervisor = m.supervisor
-	if m.supervisor != "" {
-		c.BaseEnv = append(c.BaseEnv, quickExit)
+	if m.supervised {
+		c.Supervisor = supervisor
 	}
 	return c
 }
@@ -76,9 +71,10 @@ func TestCommandEnvironmentAndOutput(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			s := newSink()
 			c := m.command(Command{
-				Argv:    []string{"/bin/sh", "-c", `echo "$JOB_NAME|$JOB_TICK|$JOB_TERM|$JOB_NODE|$JOB_RUN_ID|$SECRET|$BASE|$(pwd)"; echo oops >&2`},
-				Env:     map[string]string{"SECRET": "s3cret"},
-				BaseEnv: []string{"BASE=from-the-daemon", "SECRET=overridden-by-env"},
+				// sh is looked up in the command's PATH, not the test's.
+				Argv:    []string{"sh", "-c", `echo "$JOB_NAME|$JOB_TICK|$JOB_TERM|$JOB_NODE|$JOB_RUN_ID|$SECRET|$BASE|$(pwd)"; echo oops >&2`},
+				Env:     map[string]string{"SECRET": "s3cret", "PATH": "/usr/bin:/bin"},
+				BaseEnv: []string{"BASE=from-the-daemon", "SECRET=overridden-by-env", "PATH=/nonexistent"},
 				Dir:     "/tmp",
 			})
 			res, err := c.Run(context.Background(), invocation(s))
@@ -109,7 +105,7 @@ func TestCommandFailures(t *testing.T) {
 			}{
 				{[]string{"/bin/sh", "-c", "exit 3"}, "", "exit 3", ErrFailed, []string{`command "/bin/sh" failed: exit 3`}},
 				{[]string{"/bin/sh", "-c", "kill -TERM $$"}, "", "signal: terminated", ErrFailed, []string{`"/bin/sh" failed: signal: terminated`}},
-				{[]string{"no-such-command-3f9"}, "", StatusNotStarted, ErrNotStarted, []string{`command "no-such-command-3f9" not started`, "not found"}},
+				{[]string{"no-such-command-3f9"}, "", StatusNotStarted, ErrNotStarted, []string{`command "no-such-command-3f9" not started: exec: "no-such-command-3f9": executable file not found in $PATH`}},
 				{[]string{"/bin/true"}, "/no/such/dir", StatusNotStarted, ErrNotStarted, []string{`command "/bin/true" not started`, "/no/such/dir"}},
 				{nil, "", StatusNotStarted, ErrInvalid, []string{"empty command"}},
 			} {
@@ -249,7 +245,7 @@ func TestKill9OfTheDaemonKillsTheGroup(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = helper.Wait()
-			if m.supervisor != "" {
+			if m.supervised {
 				proctest.WaitGroupGone(t, pgid, 10*time.Second)
 				return
 			}

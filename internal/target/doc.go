@@ -11,9 +11,9 @@
 //     and when the context ends gets SIGTERM, then SIGKILL after the
 //     invocation's KillGrace, both to its whole group. When it exits, what is
 //     left of its group is killed (as a container's processes die with its
-//     main process). With a Supervisor (see package procgroup) a kill -9 of
-//     the daemon kills the whole group too; without one only the command
-//     itself gets a parent-death signal (Linux).
+//     main process). With a Supervisor (package procgroup: one per daemon) a
+//     kill -9 of the daemon kills the whole group too; without one only the
+//     command itself gets a parent-death signal (Linux).
 //   - A command's stdout and stderr lines go to the invocation's Output, cut
 //     at MaxLine bytes, at most MaxRunOutput bytes per run (the cut said
 //     once, in a line of its own); the last TailBytes of output are kept in

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"go-leader-election/internal/procgroup"
 )
 
 // helperEnv makes the test binary a stand-in for the daemon: it runs one
@@ -17,7 +19,12 @@ const helperEnv = "TARGET_TEST_HELPER"
 func runHelper(mode string) int {
 	c := Command{Argv: []string{"/bin/sh", "-c", "sleep 30 & echo $$; wait"}}
 	if mode == "supervised" {
-		c.Supervisor = "/proc/self/exe"
+		sup, err := procgroup.NewSupervisor(procgroup.Self())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			return 1
+		}
+		c.Supervisor = sup
 	}
 	_, err := c.Run(context.Background(), Invocation{Job: "helper", Tick: time.Now(), KillGrace: time.Second,
 		Output: func(_, line string) { fmt.Println(line) }})

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -16,5 +17,20 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(runHelper(mode))
 	}
-	os.Exit(m.Run())
+	// Spares each supervisor (this test binary, maybe built with -race) the
+	// race detector's 1s sleep at exit.
+	os.Setenv("GORACE", "atexit_sleep_ms=0")
+	sup, err := procgroup.NewSupervisor(procgroup.Self())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	supervisor = sup
+	code := m.Run()
+	sup.Close()
+	os.Exit(code)
 }
+
+// supervisor serves the tests' supervised commands, as the daemon's serves
+// its jobs'.
+var supervisor *procgroup.Supervisor
