@@ -24,6 +24,7 @@ var commands = slices.Concat(
 	[]command{{"emulator", "run the Datastore emulator (its flags: go-leader-election emulator -h)"}},
 	electionCommands(),
 	[]command{
+		{"validate", "check a jobs file and this environment's settings, print each job's next ticks (go-leader-election validate -h)"},
 		{"version", "print the module version and VCS revision"},
 		{"help", "print this help (also -h, --help)"},
 	},

@@ -10,9 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"go-leader-election/internal/procgroup"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == procgroup.SupervisorArg { // a job command's supervisor
+		os.Exit(procgroup.SupervisorMain(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

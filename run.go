@@ -47,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return err
 			}
 			return nil
+		case "validate":
+			return runValidate(ctx, args[2:], getenv, stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			printHelp(stdout)
 			return nil

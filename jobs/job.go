@@ -16,7 +16,7 @@ import (
 // Job is one scheduled unit of work.
 type Job struct {
 	// Name identifies the job across replicas: it keys the lease and names
-	// the <NAME>_SCHEDULE variable (upper-cased). Lower case, digits and '_'.
+	// the <NAME>_SCHEDULE variable (upper-cased). See CheckName.
 	Name string
 	// Schedule is the default schedule, overridden by <NAME>_SCHEDULE.
 	Schedule string

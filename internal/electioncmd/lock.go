@@ -17,6 +17,7 @@ import (
 
 	pb "go-leader-election/api/leaderelection/v1"
 	"go-leader-election/electionclient"
+	"go-leader-election/internal/procgroup"
 )
 
 const lockUsage = `Usage: go-leader-election lock [flags] ELECTION -- COMMAND [ARGS...]
@@ -189,13 +190,12 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 	cmd.Env = append(cmd.Environ(), "LEADER_ELECTION="+o.election, "LEADER_NODE="+o.node,
 		"LEADER_TERM="+strconv.FormatInt(lead.Term(), 10))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
-	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = time.Second // output copying, when stdout is not a file
 	say("leading %q as %s, term %d; starting %q", o.election, o.node, lead.Term(), o.argv)
-	if !parentDeathSignal {
+	if !procgroup.ParentDeathSignal {
 		say("no parent-death signal on %s: if lock is killed, the command lives on", runtime.GOOS)
 	}
-	exited, err := start(cmd)
+	g, err := procgroup.Start(cmd, procgroup.Options{})
 	if err != nil {
 		resign(lead, o, say, 5*time.Second)
 		code := 126
@@ -209,9 +209,10 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 	var lostErr error
 	for {
 		select {
-		case err := <-exited:
-			code := exitCode(cmd)
-			if err != nil && cmd.ProcessState == nil {
+		case <-g.Exited():
+			st, err := g.Wait()
+			code := st.ShellCode()
+			if err != nil {
 				say("waiting for the command: %v", err)
 			}
 			if lostErr != nil {
@@ -227,59 +228,23 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 			return &ExitError{Code: code}
 		case sig := <-stop:
 			say("forwarding %v to the command", sig)
-			if err := signalGroup(cmd, sig.(syscall.Signal)); err != nil && !errors.Is(err, syscall.ESRCH) {
+			if err := g.Signal(sig.(syscall.Signal)); err != nil && !errors.Is(err, syscall.ESRCH) && !errors.Is(err, os.ErrProcessDone) {
 				say("could not signal the command: %v", err)
 			}
 		case <-lost:
 			lost = nil
 			lostErr = lead.Err()
 			say("lost the lease of %q (term %d): %v; sending SIGTERM, SIGKILL in %s", o.election, lead.Term(), lostErr, o.grace)
-			_ = signalGroup(cmd, syscall.SIGTERM)
+			_ = g.Signal(syscall.SIGTERM)
 			t := time.NewTimer(o.grace)
 			defer t.Stop()
 			killAt = t.C
 		case <-killAt:
 			killAt = nil
 			say("the command outlived its grace; sending SIGKILL")
-			_ = signalGroup(cmd, syscall.SIGKILL)
+			_ = g.Signal(syscall.SIGKILL)
 		}
 	}
-}
-
-// start starts cmd from a goroutine locked to its OS thread for as long as
-// cmd runs: the parent-death signal fires when the thread that forked the
-// child dies, and the Go runtime may otherwise retire that thread while the
-// child runs. The goroutine never unlocks, so its thread ends with it, once
-// the child has exited.
-func start(cmd *exec.Cmd) (<-chan error, error) {
-	started := make(chan error, 1)
-	exited := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		exited <- cmd.Wait()
-	}()
-	return exited, <-started
-}
-
-// exitCode is the shell's view of how cmd ended: its status, or 128 plus the
-// signal that ended it.
-func exitCode(cmd *exec.Cmd) int {
-	ps := cmd.ProcessState
-	if ps == nil {
-		return 1
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	if code := ps.ExitCode(); code >= 0 {
-		return code
-	}
-	return 1
 }
 
 func signum(s os.Signal) int {
