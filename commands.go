@@ -64,7 +64,7 @@ events in "Log events", HTTP endpoints in "HTTP"). A bad value stops it
 before anything starts. It reads:
 `)
 	line := " "
-	for _, v := range config.Variables(jobNames(jobs.Registry(jobs.Settings{}))...) {
+	for _, v := range config.Variables(jobNames(jobs.Builtin(jobs.Settings{}, true))...) {
 		if len(line)+1+len(v) > 78 {
 			fmt.Fprintln(w, line)
 			line = " "

@@ -67,6 +67,15 @@ type jobSettings struct {
 	definition string
 }
 
+// WithDefinition says what the job runs, as written (a command line, a
+// URL): replicas whose jobs have the same names and schedules but different
+// definitions then publish different job sets, logged as "Job sets
+// differ" (a rolling deploy). A Go function cannot be compared: without it,
+// a job's name and schedule stand for it.
+func WithDefinition(definition string) JobOption {
+	return func(js *jobSettings) error { js.definition = definition; return nil }
+}
+
 // Token is the fencing token of one run: the run of Tick of the job Name
 // under lease Term. Terms only grow, so a system that remembers the highest
 // term it accepted for a job can refuse a write from a replica that has been

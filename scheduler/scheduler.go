@@ -99,29 +99,14 @@ func (s *Scheduler) Node() string { return s.set.node }
 // what is wrong) or ErrDuplicateJob. Once Run has started, the job starts at
 // once, and the other replicas learn this one's new job set.
 func (s *Scheduler) Add(j Job, opts ...JobOption) error {
-	if err := CheckJobName(j.Name); err != nil {
+	sc, js, err := prepare(j, opts)
+	if err != nil {
 		return err
 	}
-	if j.Run == nil {
-		return fmt.Errorf("%w: job %s: Run is nil", ErrBadJob, j.Name)
-	}
-	sched, err := schedule.Parse(j.Schedule, j.Name)
-	if err != nil {
-		return fmt.Errorf("%w: job %s: bad schedule %q: %v", ErrBadJob, j.Name, j.Schedule, err)
-	}
-	var js jobSettings
-	for _, o := range opts {
-		if err := o(&js); err != nil {
-			return fmt.Errorf("%w: job %s: %v", ErrBadJob, j.Name, err)
-		}
-	}
-	sc := schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, have := range s.jobs {
-		if have.Job.Name == j.Name {
-			return fmt.Errorf("%w: %s", ErrDuplicateJob, j.Name)
-		}
+	if s.indexLocked(j.Name) >= 0 {
+		return fmt.Errorf("%w: %s", ErrDuplicateJob, j.Name)
 	}
 	if s.group != nil {
 		if err := s.group.Add(sc); err != nil {
@@ -137,6 +122,34 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 	return nil
 }
 
+// prepare validates j and its options into what the engine runs.
+func prepare(j Job, opts []JobOption) (schedulers.Scheduled, jobSettings, error) {
+	var js jobSettings
+	if err := CheckJobName(j.Name); err != nil {
+		return schedulers.Scheduled{}, js, err
+	}
+	if j.Run == nil {
+		return schedulers.Scheduled{}, js, fmt.Errorf("%w: job %s: Run is nil", ErrBadJob, j.Name)
+	}
+	sched, err := schedule.Parse(j.Schedule, j.Name)
+	if err != nil {
+		return schedulers.Scheduled{}, js, fmt.Errorf("%w: job %s: bad schedule %q: %v", ErrBadJob, j.Name, j.Schedule, err)
+	}
+	for _, o := range opts {
+		if err := o(&js); err != nil {
+			return schedulers.Scheduled{}, js, fmt.Errorf("%w: job %s: %v", ErrBadJob, j.Name, err)
+		}
+	}
+	return schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched}, js, nil
+}
+
+// closed is a channel closed from the start.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (s *Scheduler) indexLocked(name string) int {
+	return slices.IndexFunc(s.jobs, func(sc schedulers.Scheduled) bool { return sc.Job.Name == name })
+}
+
 // Remove removes a job: from then on this replica claims none of its ticks;
 // a run under way finishes (as on shutdown, up to Timing.ShutdownTimeout)
 // and the job's lease is released, so that a replica that still has the job
@@ -144,17 +157,60 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 func (s *Scheduler) Remove(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := slices.IndexFunc(s.jobs, func(sc schedulers.Scheduled) bool { return sc.Job.Name == name })
-	if i < 0 {
-		return fmt.Errorf("%w: %s", ErrUnknownJob, name)
+	if _, err := s.removeLocked(name); err != nil {
+		return err
 	}
+	s.jobsChangedLocked()
+	return nil
+}
+
+// removeLocked takes name out, returning a channel closed once its
+// scheduler has stopped.
+func (s *Scheduler) removeLocked(name string) (<-chan struct{}, error) {
+	i := s.indexLocked(name)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownJob, name)
+	}
+	var ended <-chan struct{} = closed
 	if s.group != nil {
-		if err := s.group.Remove(name); err != nil {
-			return err
+		var err error
+		if ended, err = s.group.Remove(name); err != nil {
+			return nil, err
 		}
 	}
 	s.jobs = slices.Delete(s.jobs, i, i+1)
 	delete(s.definitions, name)
+	return ended, nil
+}
+
+// Replace changes a job (its schedule, its Run, its options), or returns
+// ErrUnknownJob or Add's errors. The job's current scheduler stops as on
+// Remove (a run under way finishes, the lease is released), and the new
+// definition starts once it has: from the job's next tick, unless the
+// current run lasts past it. It returns at once.
+func (s *Scheduler) Replace(j Job, opts ...JobOption) error {
+	sc, js, err := prepare(j, opts)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ended, err := s.removeLocked(j.Name)
+	if err != nil {
+		return err
+	}
+	s.jobs = append(s.jobs, sc)
+	s.definitions[j.Name] = js.definition
+	if g := s.group; g != nil {
+		// Never two schedulers of one job on a replica: they share the
+		// holder, so the second could claim while the first still runs.
+		go func() {
+			<-ended
+			if err := g.Add(sc); err != nil {
+				s.set.log.Error().Err(err).Str("job", j.Name).Msg("Job not replaced")
+			}
+		}()
+	}
 	s.jobsChangedLocked()
 	return nil
 }

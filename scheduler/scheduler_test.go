@@ -228,3 +228,61 @@ func TestReplicasRunEachTickOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestReplaceWhileRunning: a replaced job's new Run takes over from a next
+// tick; no tick runs twice and none runs both old and new.
+func TestReplaceWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := scheduler.New(memory.New(), scheduler.WithNode("a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		byTick := map[time.Time]string{}
+		version := func(v string) func(context.Context) error {
+			return func(ctx context.Context) error {
+				tok, _ := scheduler.TokenFrom(ctx)
+				mu.Lock()
+				defer mu.Unlock()
+				if prev, ok := byTick[tok.Tick]; ok {
+					t.Errorf("tick %s ran as %s and %s", tok.Tick.Format(time.TimeOnly), prev, v)
+				}
+				byTick[tok.Tick] = v
+				time.Sleep(300 * time.Millisecond)
+				return nil
+			}
+		}
+		if err := s.Add(scheduler.Job{Name: "j", Schedule: "@every 1s", Run: version("old")}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(t.Context())
+		go s.Run(ctx)
+		time.Sleep(5*time.Second + 100*time.Millisecond) // mid-run
+		replaced := time.Now()
+		if err := s.Replace(scheduler.Job{Name: "j", Schedule: "@every 1s", Run: version("new")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Replace(scheduler.Job{Name: "nope", Schedule: "@every 1s", Run: nop}); !errors.Is(err, scheduler.ErrUnknownJob) {
+			t.Errorf("Replace of an unknown job: %v", err)
+		}
+		time.Sleep(5 * time.Second)
+		stop()
+		<-s.Done()
+		mu.Lock()
+		defer mu.Unlock()
+		news := 0
+		for tick, v := range byTick {
+			if v == "new" {
+				news++
+				if tick.Before(replaced) {
+					t.Errorf("tick %s, before the replace, ran the new version", tick.Format(time.TimeOnly))
+				}
+			} else if tick.After(replaced.Add(time.Second)) {
+				t.Errorf("tick %s ran the old version after the replace", tick.Format(time.TimeOnly))
+			}
+		}
+		if news < 4 {
+			t.Errorf("the new version ran %d ticks in the 5 s after the replace, want at least 4", news)
+		}
+	})
+}

@@ -57,6 +57,13 @@ type Config struct {
 	// token. Default "": the actions are disabled. Invariant: empty, or at
 	// least MinAdminToken printable characters without spaces.
 	AdminToken string
+
+	// JobsFile is the YAML file of command and HTTP jobs (JOBS_FILE), read
+	// at start and again on SIGHUP (package jobsfile). Default "": none.
+	JobsFile string
+	// DemoJobs runs the demo jobs, the preachers (DEMO_JOBS, true or false).
+	// Default true without a JobsFile, false with one.
+	DemoJobs bool
 }
 
 // MinAdminToken is the shortest ADMIN_TOKEN accepted: a token is a secret,
@@ -94,6 +101,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.HistoryLimit = p.Int("HISTORY_LIMIT", store.DefaultHistoryLimit, 0, store.MaxHistoryLimit)
 	c.AdminToken = p.Secret("ADMIN_TOKEN", MinAdminToken)
+	c.JobsFile = p.String("JOBS_FILE")
+	c.DemoJobs = p.Bool("DEMO_JOBS", c.JobsFile == "")
 	if err := p.Err(); err != nil {
 		return Config{}, err
 	}

@@ -299,7 +299,7 @@ func loadWithJobs(getenv func(string) string, environ ...string) (loaded, error)
 	}
 	var names []string
 	defaults := map[string]string{}
-	for _, j := range jobs.Registry(c.Jobs) {
+	for _, j := range jobs.Builtin(c.Jobs, true) {
 		names = append(names, j.Name)
 		defaults[j.Name] = j.Schedule
 	}

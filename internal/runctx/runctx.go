@@ -25,6 +25,13 @@ type Run struct {
 	// Attempt is 1 for the first call of the job under the run's claim,
 	// more for retries.
 	Attempt int
+	// KillGrace is how long a process the run started may take to stop
+	// once the run's context ends (SIGTERM, then SIGKILL): short enough for
+	// it to be gone before the lease can lapse.
+	KillGrace time.Duration
+	// Output, if set, takes the run's output line by line (stream "stdout"
+	// or "stderr"), for the node's log.
+	Output func(stream, line string)
 
 	mu             sync.Mutex
 	status, output string

@@ -60,6 +60,7 @@ type Group struct {
 	mu      sync.Mutex
 	scheds  []*Scheduler
 	stops   map[*Scheduler]context.CancelFunc // of the running ones
+	ended   map[*Scheduler]chan struct{}      // closed when each has stopped
 	running context.Context                   // Run's, once it runs
 	closed  bool                              // Run's context has ended: no more starts
 	wg      sync.WaitGroup                    // the running schedulers
@@ -68,7 +69,8 @@ type Group struct {
 // NewGroup returns a scheduler per job, or the first configuration error.
 func NewGroup(cfg GroupConfig) (*Group, error) {
 	g := &Group{cfg: cfg, health: cfg.Health, members: cfg.Membership, runs: cfg.History,
-		timeout: cfg.Timing.StoreTimeout, stops: map[*Scheduler]context.CancelFunc{}}
+		timeout: cfg.Timing.StoreTimeout, stops: map[*Scheduler]context.CancelFunc{},
+		ended: map[*Scheduler]chan struct{}{}}
 	if g.health == nil {
 		g.health = &storehealth.Health{}
 	}
@@ -139,8 +141,10 @@ func (g *Group) startLocked(s *Scheduler) {
 		return
 	}
 	ctx, stop := context.WithCancel(g.running)
-	g.stops[s] = stop
+	ended := make(chan struct{})
+	g.stops[s], g.ended[s] = stop, ended
 	g.wg.Go(func() {
+		defer close(ended)
 		defer stop()
 		s.Run(ctx)
 	})
@@ -167,21 +171,28 @@ func (g *Group) Add(j Scheduled) error {
 
 // Remove stops job's scheduler: it claims no more ticks, its run (if any)
 // finishes as on shutdown, and it releases its lease. It returns at once,
-// with ErrUnknownJob if the group has no such job.
-func (g *Group) Remove(job string) error {
+// with a channel closed once the scheduler has stopped (at once if it never
+// ran), or ErrUnknownJob if the group has no such job.
+func (g *Group) Remove(job string) (<-chan struct{}, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for i, s := range g.scheds {
-		if s.job.Name == job {
-			g.scheds = slices.Delete(g.scheds, i, i+1)
-			if stop := g.stops[s]; stop != nil {
-				stop()
-				delete(g.stops, s)
-			}
-			return nil
+		if s.job.Name != job {
+			continue
 		}
+		g.scheds = slices.Delete(g.scheds, i, i+1)
+		ended := g.ended[s]
+		if stop := g.stops[s]; stop != nil {
+			stop()
+		} else {
+			ended = make(chan struct{})
+			close(ended)
+		}
+		delete(g.stops, s)
+		delete(g.ended, s)
+		return ended, nil
 	}
-	return ErrUnknownJob
+	return nil, ErrUnknownJob
 }
 
 // schedulers returns the group's schedulers, in the order added.

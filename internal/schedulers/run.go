@@ -47,7 +47,8 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *act
 		return nil
 	}
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
-	info := &runctx.Run{Job: s.job.Name, Tick: t, Term: tok.Term, Node: s.id.Node, ID: store.RunID(s.job.Name, t), Attempt: 1}
+	info := &runctx.Run{Job: s.job.Name, Tick: t, Term: tok.Term, Node: s.id.Node, ID: store.RunID(s.job.Name, t),
+		Attempt: 1, KillGrace: s.t.KillGrace(), Output: s.outputTo(t)}
 	r := &activeRun{tok: tok, info: info, start: now, done: make(chan struct{}), ended: make(chan struct{})}
 	jobCtx := runctx.With(jobs.WithToken(context.WithoutCancel(ctx), tok), info)
 	r.ctx, r.cancel = s.lease.Guard(jobCtx, func(cause error) error { return s.lost(r, cause) })
@@ -202,5 +203,13 @@ func (s *Scheduler) renew(r *activeRun, ttl time.Duration) (lease.State, bool) {
 	default:
 		s.log.WithLevel(s.cfg.Health.FailureLevel()).Err(err).Str("tick", formatTick(r.tok.Tick)).Msg("Renew failed")
 		return st, true
+	}
+}
+
+// outputTo logs the output of tick t's run, a line an event.
+func (s *Scheduler) outputTo(t time.Time) func(stream, line string) {
+	tick := formatTick(t)
+	return func(stream, line string) {
+		s.log.Info().Str("tick", tick).Str("stream", stream).Str("line", line).Msg("Output")
 	}
 }

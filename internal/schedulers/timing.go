@@ -94,3 +94,9 @@ func (t Timing) Validate() error {
 // RenewDeadline/LeaseDuration, the same for a LeaseDuration renewal and for
 // a claim held until the next tick.
 func (t Timing) trust() float64 { return float64(t.RenewDeadline) / float64(t.LeaseDuration) }
+
+// KillGrace is how long a process a run started has, once the run's context
+// ends, between SIGTERM and SIGKILL: half of what is left of the lease when
+// a run is cancelled for want of a renewal (LeaseDuration - RenewDeadline),
+// so that the process is gone before a peer may take the lease over.
+func (t Timing) KillGrace() time.Duration { return (t.LeaseDuration - t.RenewDeadline) / 2 }
