@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -125,4 +126,19 @@ func withEnviron(ctx context.Context, environ []string) context.Context {
 func environFrom(ctx context.Context) []string {
 	environ, _ := ctx.Value(environKey{}).([]string)
 	return environ
+}
+
+// reloadsKey carries, in run's context, the signals that ask the daemon to
+// read its jobs file again (SIGHUP; main subscribes).
+type reloadsKey struct{}
+
+// withReloads returns ctx carrying reloads for run.
+func withReloads(ctx context.Context, reloads <-chan os.Signal) context.Context {
+	return context.WithValue(ctx, reloadsKey{}, reloads)
+}
+
+// reloadsFrom returns the reload signals; nil (none ever) if main put none.
+func reloadsFrom(ctx context.Context) <-chan os.Signal {
+	r, _ := ctx.Value(reloadsKey{}).(<-chan os.Signal)
+	return r
 }

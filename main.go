@@ -25,7 +25,13 @@ func main() {
 	}()
 	// The environment's names go in the context, for run's check of
 	// misspelt variables; run itself never reads the process environment.
-	if err := run(withEnviron(ctx, os.Environ()), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	ctx = withEnviron(ctx, os.Environ())
+	if len(os.Args) == 1 { // the daemon: SIGHUP asks it to read its jobs file again
+		reloads := make(chan os.Signal, 1)
+		signal.Notify(reloads, syscall.SIGHUP)
+		ctx = withReloads(ctx, reloads)
+	}
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		code := 1
 		var exit interface{ ExitCode() int } // a command's own status (lock, leader)
 		if errors.As(err, &exit) && exit.ExitCode() > 0 {

@@ -37,40 +37,51 @@ import (
 // os.Environ there; a caller that does not (a test with a map for getenv)
 // skips those checks. It never reads the process environment itself.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 1 && electioncmd.Lookup(args[1]) != nil { // serve, lock, leader
-		return electioncmd.Lookup(args[1])(ctx, args[2:], getenv, stdout, stderr)
-	}
 	if len(args) > 1 {
-		switch args[1] {
-		case "emulator":
-			if err := emulator.Main(ctx, args[2:], stdout, stderr); !errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return nil
-		case "validate":
-			return runValidate(ctx, args[2:], getenv, stdout, stderr)
-		case "help", "-h", "-help", "--help":
-			printHelp(stdout)
-			return nil
-		case "version", "-version", "--version":
-			bi, ok := debug.ReadBuildInfo()
-			fmt.Fprintln(stdout, versionLine(bi, ok))
-			return nil
-		}
-		return fmt.Errorf("unknown command %q: the commands are %s (`go-leader-election help` says more); "+
-			"the daemon itself takes no arguments, only environment variables", args[1], commandNames())
+		return runCommand(ctx, args, getenv, stdout, stderr)
 	}
+	return runDaemon(ctx, getenv, stdout)
+}
+
+// runCommand runs the command args[1] names.
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if cmd := electioncmd.Lookup(args[1]); cmd != nil { // serve, lock, leader
+		return cmd(ctx, args[2:], getenv, stdout, stderr)
+	}
+	switch args[1] {
+	case "emulator":
+		if err := emulator.Main(ctx, args[2:], stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
+	case "validate":
+		return runValidate(ctx, args[2:], getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		printHelp(stdout)
+		return nil
+	case "version", "-version", "--version":
+		bi, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(bi, ok))
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: the commands are %s (`go-leader-election help` says more); "+
+		"the daemon itself takes no arguments, only environment variables", args[1], commandNames())
+}
+
+// runDaemon is the daemon: its jobs on the configured store, its HTTP API,
+// until ctx ends; then every job stops and releases its lease.
+func runDaemon(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
 	out := logging.NewSyncWriter(stdout)
 	base := logging.New(out, cfg.LogFormat, cfg.LogLevel, cfg.Stage) // the scheduler adds job and node
-	registry := jobs.Registry(withOut(cfg.Jobs, out))
-	schedules, err := config.Schedules(getenv, environFrom(ctx), jobNames(registry), jobDefaults(registry))
+	all, file, err := daemonJobs(ctx, cfg, getenv, out)
 	if err != nil {
 		return err
 	}
+	defer file.Close()
 	st, err := cfg.Backend.Open(ctx, store.OpenOptions{Timeout: cfg.Timing.StoreTimeout, HistoryLimit: max(cfg.HistoryLimit, 1)})
 	if err != nil {
 		return err
@@ -81,40 +92,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	for _, j := range registry {
-		if err := s.Add(scheduler.Job{Name: j.Name, Schedule: schedules[j.Name].Spec, Run: j.Run}); err != nil {
+	for _, j := range all {
+		if err := s.Add(j.job, j.opts...); err != nil {
 			return err
 		}
 	}
 	log := base.With().Str("node", s.Node()).Logger()
-	if cfg.ClockOffset != 0 {
-		log.Warn().Str("offset", cfg.ClockOffset.String()).Msg("CLOCK_OFFSET shifts this node's clock: a test setting")
-	}
-	ev := log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", s.Holder())
-	if where := cfg.Backend.Address(); where != "" {
-		ev = ev.Str("address", where)
-	}
-	ev.Msg("Store selected")
-
-	started := time.Now()
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	logStart(log, cfg, s)
+	srv, serveErr, err := serveHTTP(cfg, s, metricsHandler, log)
 	if err != nil {
-		return fmt.Errorf("APP_PORT: listen on port %d: %w", cfg.Port, err)
+		return err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metricsHandler)
-	mux.Handle("/", s.Handler())
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		MaxHeaderBytes:    64 << 10, // no request needs more
+	if file.path != "" {
+		go file.reload(ctx, reloadsFrom(ctx), s, all, log)
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info().Int("port", port).Str("started_in", time.Since(started).String()).
-		Bool("actions", cfg.AdminToken != "").Int("history_limit", cfg.HistoryLimit).
-		Msg(fmt.Sprintf("Listening on port %d", port))
 
 	// The scheduler stops claiming when this ends: after ctx ends (a signal)
 	// or the HTTP server fails, and "Shutting down" is logged. It does not
@@ -135,6 +126,62 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	shutdownHTTP(srv, log)
 	log.Info().Msg("Stopped")
 	return nil
+}
+
+// daemonJobs are the Go jobs and the jobs file's, and the file (its path
+// "" without JOBS_FILE), for reloads.
+func daemonJobs(ctx context.Context, cfg config.Config, getenv func(string) string, out io.Writer) ([]daemonJob, *jobsFile, error) {
+	builtin, err := builtinJobs(ctx, cfg, getenv, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	file := newJobsFile(ctx, cfg, getenv, builtin)
+	if cfg.JobsFile == "" {
+		return builtin, file, nil
+	}
+	fromFile, err := file.load()
+	if err != nil {
+		file.Close()
+		return nil, nil, fmt.Errorf("JOBS_FILE: %w", err)
+	}
+	return append(builtin, fromFile...), file, nil
+}
+
+// logStart logs the test knob, if set, and the store chosen.
+func logStart(log zerolog.Logger, cfg config.Config, s *scheduler.Scheduler) {
+	if cfg.ClockOffset != 0 {
+		log.Warn().Str("offset", cfg.ClockOffset.String()).Msg("CLOCK_OFFSET shifts this node's clock: a test setting")
+	}
+	ev := log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("holder", s.Holder())
+	if where := cfg.Backend.Address(); where != "" {
+		ev = ev.Str("address", where)
+	}
+	ev.Msg("Store selected")
+}
+
+// serveHTTP serves the scheduler's API and the metrics on APP_PORT, and
+// logs the port.
+func serveHTTP(cfg config.Config, s *scheduler.Scheduler, metricsHandler http.Handler, log zerolog.Logger) (*http.Server, <-chan error, error) {
+	started := time.Now()
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("APP_PORT: listen on port %d: %w", cfg.Port, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler)
+	mux.Handle("/", s.Handler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    64 << 10, // no request needs more
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info().Int("port", port).Str("started_in", time.Since(started).String()).
+		Bool("actions", cfg.AdminToken != "").Int("history_limit", cfg.HistoryLimit).
+		Msg(fmt.Sprintf("Listening on port %d", port))
+	return srv, serveErr, nil
 }
 
 // schedulerOptions are the scheduler's settings from the daemon's

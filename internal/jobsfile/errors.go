@@ -69,3 +69,12 @@ func (es Errors) sorted() Errors {
 	})
 	return es
 }
+
+// Strings are the mistakes, one a string (FILE:LINE:COLUMN: message).
+func (es Errors) Strings() []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Error()
+	}
+	return out
+}
