@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"go-leader-election/internal/runctx"
+	"go-leader-election/jobs"
 	"go-leader-election/lease"
 )
 
@@ -15,7 +15,7 @@ import (
 type Job struct {
 	// Name identifies the job across replicas: it keys the job's lease, so
 	// every replica that runs the job must use the same name. 1 to 100
-	// lower-case letters, digits and '_', starting with a letter or digit.
+	// lower-case letters, digits and '_', starting with a letter.
 	Name string
 	// Schedule says when it ticks: 5-field cron ("*/5 * * * *"), 6-field
 	// cron with seconds, descriptors ("@hourly"), a "CRON_TZ=Europe/Paris "
@@ -45,13 +45,12 @@ var ErrStarted = errors.New("scheduler: already started")
 // ErrUnknownJob: Remove of a job this scheduler does not have.
 var ErrUnknownJob = errors.New("scheduler: no such job")
 
-var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,99}$`)
-
 // CheckJobName returns an error, naming the name, unless it is a valid
-// Job.Name.
+// Job.Name: 1 to 100 lower-case letters, digits and '_', starting with a
+// letter.
 func CheckJobName(name string) error {
-	if !jobNameRE.MatchString(name) {
-		return fmt.Errorf("%w: name %q: want 1 to 100 lower-case letters, digits and '_', starting with a letter or digit", ErrBadJob, name)
+	if err := jobs.CheckName(name); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadJob, err)
 	}
 	return nil
 }

@@ -61,7 +61,8 @@ func TestAddRejectsBadJobs(t *testing.T) {
 		want string
 	}{
 		{scheduler.Job{Name: "Bad-Name", Schedule: "@every 1s", Run: nop}, scheduler.ErrBadJob, `"Bad-Name"`},
-		{scheduler.Job{Name: "", Schedule: "@every 1s", Run: nop}, scheduler.ErrBadJob, `name ""`},
+		{scheduler.Job{Name: "", Schedule: "@every 1s", Run: nop}, scheduler.ErrBadJob, "empty job name"},
+		{scheduler.Job{Name: "9lives", Schedule: "@every 1s", Run: nop}, scheduler.ErrBadJob, `"9lives"`},
 		{scheduler.Job{Name: "b", Schedule: "every tuesday", Run: nop}, scheduler.ErrBadJob, `job b: bad schedule "every tuesday"`},
 		{scheduler.Job{Name: "c", Schedule: "@every 1s"}, scheduler.ErrBadJob, "job c: Run is nil"},
 		{scheduler.Job{Name: "a", Schedule: "@every 2s", Run: nop}, scheduler.ErrDuplicateJob, "a"},
