@@ -111,6 +111,8 @@ var badValues = map[string]string{
 	"MEMBER_PERIOD":           "100ms",
 	"HISTORY_LIMIT":           "501",
 	"ADMIN_TOKEN":             "short",
+	"JOBS_FILE":               "/nonexistent/jobs.yaml",
+	"DEMO_JOBS":               "maybe",
 }
 
 // TestEveryBadValueStopsTheDaemonBeforeAnythingStarts: README.md promises
