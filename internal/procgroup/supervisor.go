@@ -45,7 +45,7 @@ func NewSupervisor(program string) (*Supervisor, error) {
 
 // spawn starts the supervisor process (s.mu held).
 func (s *Supervisor) spawn() error {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	fds, err := seqpacketPair()
 	if err != nil {
 		return fmt.Errorf("procgroup: supervisor socket: %w", err)
 	}
