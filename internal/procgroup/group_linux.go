@@ -38,3 +38,8 @@ func awaitExit(pid int) bool {
 // /proc/self/exe, which works even once the binary has been replaced on
 // disk (an upgrade in place).
 func Self() string { return "/proc/self/exe" }
+
+// seqpacketPair is the supervisor's socket pair, close-on-exec.
+func seqpacketPair() ([2]int, error) {
+	return syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+}

@@ -31,3 +31,17 @@ func Self() string {
 	}
 	return p
 }
+
+// seqpacketPair is the supervisor's socket pair, close-on-exec (set under
+// ForkLock, so no fork in between inherits it). Where Unix sockets have no
+// SOCK_SEQPACKET (macOS) it fails, and so does NewSupervisor.
+func seqpacketPair() ([2]int, error) {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET, 0)
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	return fds, err
+}

@@ -4,6 +4,7 @@ package procgroup
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -204,5 +205,24 @@ func TestLookPath(t *testing.T) {
 	}
 	if _, err := LookPath("sh", []string{"PATH=relative:"}); err == nil {
 		t.Error("found sh in relative PATH entries")
+	}
+}
+
+// TestSupervisedBytes: arguments and environment reach the command byte for
+// byte, UTF-8 or not; only the given environment does.
+func TestSupervisedBytes(t *testing.T) {
+	s := supervisor(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Start(Spec{Argv: []string{"/bin/sh", "-c", `printf '%s|%s|%s' "$1" "$X" "$HOME"`, "sh", "a\xffb"}, Env: []string{"X=\xfe"}, Stdout: w})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	if _, err := p.Wait(); err != nil || string(out) != "a\xffb|\xfe|" {
+		t.Fatalf("%q, %v", out, err)
 	}
 }

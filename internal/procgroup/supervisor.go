@@ -3,7 +3,6 @@
 package procgroup
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -46,7 +45,7 @@ func NewSupervisor(program string) (*Supervisor, error) {
 
 // spawn starts the supervisor process (s.mu held).
 func (s *Supervisor) spawn() error {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	fds, err := seqpacketPair()
 	if err != nil {
 		return fmt.Errorf("procgroup: supervisor socket: %w", err)
 	}
@@ -88,7 +87,7 @@ func (s *Supervisor) Start(spec Spec) (*Supervised, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg, _ := json.Marshal(request{Op: opStart, ID: p.id, Argv: spec.Argv, Env: spec.Env, Dir: spec.Dir})
+	msg := encode(request{Op: opStart, ID: p.id, Argv: spec.Argv, Env: spec.Env, Dir: spec.Dir})
 	if err := s.write(conn, msg, syscall.UnixRights(int(stdout.Fd()), int(stderr.Fd()))); err != nil {
 		s.forget(p.id)
 		return nil, fmt.Errorf("%w: the supervisor: %w", ErrNotStarted, err)
@@ -162,7 +161,7 @@ func (s *Supervisor) read(conn *net.UnixConn, cmd *exec.Cmd, gone chan struct{})
 			break
 		}
 		var r reply
-		if json.Unmarshal(buf[:n], &r) != nil {
+		if decode(buf[:n], &r) != nil {
 			continue
 		}
 		s.mu.Lock()
@@ -273,7 +272,7 @@ func (p *Supervised) Signal(sig syscall.Signal) error {
 	if conn == nil {
 		return os.ErrProcessDone
 	}
-	msg, _ := json.Marshal(request{Op: opSignal, ID: p.id, Signal: int(sig)})
+	msg := encode(request{Op: opSignal, ID: p.id, Signal: int(sig)})
 	if err := p.s.write(conn, msg, nil); err != nil {
 		return fmt.Errorf("procgroup: signalling through the supervisor: %w", err)
 	}

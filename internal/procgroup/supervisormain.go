@@ -3,7 +3,6 @@
 package procgroup
 
 import (
-	"encoding/json"
 	"net"
 	"os"
 	"os/signal"
@@ -63,7 +62,7 @@ func (z *zygote) serve() {
 		files := received(oob[:oobn])
 		var req request
 		switch {
-		case json.Unmarshal(buf[:n], &req) != nil:
+		case decode(buf[:n], &req) != nil:
 		case req.Op == opStart && len(files) == 2:
 			z.start(req, files[0], files[1])
 		case req.Op == opStart:
@@ -122,7 +121,7 @@ func (z *zygote) start(req request, stdout, stderr *os.File) {
 }
 
 func (z *zygote) reply(r reply) {
-	msg, _ := json.Marshal(r)
+	msg := encode(r)
 	z.send.Lock()
 	defer z.send.Unlock()
 	_, _ = z.conn.Write(msg) // the program may be gone: nothing to tell

@@ -25,8 +25,9 @@
 //     method and URL without its query and password, never an env or header
 //     value: exit status, signal, HTTP status (ErrFailed), a command that
 //     could not start (ErrNotStarted), an endpoint that did not answer
-//     (ErrUnreachable). A run stopped by its context also wraps the
-//     context's cause. String never shows env or header values either.
+//     (ErrUnreachable). The error of a run whose context ended also wraps
+//     the context's cause; a command that exits 0 on SIGTERM succeeded.
+//     String never shows env or header values either.
 //
 // # What it does not promise
 //

@@ -96,8 +96,9 @@ func (h HTTP) String() string {
 // GoString is String: %#v must not show header values either.
 func (h HTTP) GoString() string { return h.String() }
 
-// Run sends the request once: a Func. The Result's status is "HTTP 503",
-// or StatusUnreachable when no response came.
+// Run sends the request once: a Func. The Result's status is "HTTP 503";
+// StatusUnreachable when no response came, StatusStopped when the context
+// ended first.
 func (h HTTP) Run(ctx context.Context, inv Invocation) (Result, error) {
 	what := h.method() + " " + RedactURL(h.URL)
 	if err := h.Validate(); err != nil {
@@ -125,8 +126,11 @@ func (h HTTP) Run(ctx context.Context, inv Invocation) (Result, error) {
 		client = defaultClient
 	}
 	resp, err := client.Do(req)
-	if err != nil {
-		return Result{Status: StatusUnreachable}, stopped(ctx, fmt.Errorf("%s %w: %v", what, ErrUnreachable, unwrapURLError(err)))
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return Result{Status: StatusStopped}, fmt.Errorf("%s: stopped before an answer: %w", what, context.Cause(ctx))
+	case err != nil:
+		return Result{Status: StatusUnreachable}, fmt.Errorf("%s %w: %v", what, ErrUnreachable, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	var body tail

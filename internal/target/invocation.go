@@ -34,7 +34,7 @@ type Invocation struct {
 // Result is how a run ended.
 type Result struct {
 	// Status is "exit 0", "exit 3", "signal: terminated", "HTTP 503",
-	// StatusNotStarted or StatusUnreachable.
+	// StatusNotStarted, StatusUnreachable or StatusStopped.
 	Status string
 	// Tail is the last TailBytes of the command's output (both streams, in
 	// the order read) or of the HTTP response body.
@@ -52,6 +52,7 @@ type Func func(ctx context.Context, inv Invocation) (Result, error)
 const (
 	StatusNotStarted  = "not started"
 	StatusUnreachable = "unreachable"
+	StatusStopped     = "stopped" // an HTTP request whose run was stopped before an answer
 )
 
 // Sizes of the output kept.

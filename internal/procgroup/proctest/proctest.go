@@ -1,8 +1,5 @@
 //go:build linux
 
-// Package proctest lets tests see processes through /proc (Linux): which
-// are alive, and which belong to a process group. It promises nothing about
-// processes that come and go during a scan, beyond what one pass saw.
 package proctest
 
 import (
