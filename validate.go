@@ -53,7 +53,7 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 	var problems []string
 	cfg, err := config.Load(getenv)
 	if err == nil {
-		registry := jobs.Registry(cfg.Jobs)
+		registry := jobs.Builtin(cfg.Jobs, cfg.DemoJobs)
 		_, err = config.Schedules(getenv, environFrom(ctx), jobNames(registry), jobDefaults(registry))
 	}
 	if err != nil {
@@ -85,7 +85,7 @@ func checkSchedule(spec, job string) error {
 // goJobs are the names the Go jobs take, which the file may not define.
 func goJobs(cfg config.Config) map[string]string {
 	taken := map[string]string{}
-	for _, j := range jobs.Registry(cfg.Jobs) {
+	for _, j := range jobs.Builtin(cfg.Jobs, cfg.DemoJobs) {
 		taken[j.Name] = "a Go job in jobs/registry.go"
 	}
 	return taken
