@@ -113,6 +113,8 @@ var badValues = map[string]string{
 	"ADMIN_TOKEN":             "short",
 	"JOBS_FILE":               "/nonexistent/jobs.yaml",
 	"DEMO_JOBS":               "maybe",
+	"DATABASE_URL":            "postgres://app:s3cret@db:99999/app", // the port; the password is never shown
+	"POSTGRES_SCHEMA":         "Jobs",
 }
 
 // TestEveryBadValueStopsTheDaemonBeforeAnythingStarts: README.md promises
@@ -146,6 +148,10 @@ func TestEveryBadValueStopsTheDaemonBeforeAnythingStarts(t *testing.T) {
 			case name == "ADMIN_TOKEN": // a secret: named, never echoed
 				if !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), value) {
 					t.Errorf("%s: %q, want it to name the variable and not repeat the secret", name, err)
+				}
+			case name == "DATABASE_URL": // named, shown without its password
+				if !strings.Contains(err.Error(), `"postgres://app:xxxxx@db:99999/app"`) || strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("%s: %q, want it to name the variable and show the value without the password", name, err)
 				}
 			case !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), strconv.Quote(value)) &&
 				!strings.Contains(err.Error(), value):

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -438,6 +439,19 @@ func portNumber(n yaml.Node, named map[string]int) int {
 	return named[n.Value]
 }
 
+var composeDefault = regexp.MustCompile(`\$\{(\w+):-([^}]*)\}`)
+
+// interpolate expands Compose's ${NAME:-default} in v, from env.
+func interpolate(v string, env map[string]string) string {
+	return composeDefault.ReplaceAllStringFunc(v, func(m string) string {
+		parts := composeDefault.FindStringSubmatch(m)
+		if e := env[parts[1]]; e != "" {
+			return e
+		}
+		return parts[2]
+	})
+}
+
 func TestCompose(t *testing.T) {
 	files := documents[composeFile](t, "compose.yaml")
 	if len(files) != 1 {
@@ -460,11 +474,19 @@ func TestCompose(t *testing.T) {
 		}
 	}
 
+	pg, ok := services["postgres"]
+	if !ok || !strings.HasPrefix(pg.Image, "postgres:") || !slices.Contains(pg.Ports, "5432:5432") {
+		t.Fatalf("compose.yaml: postgres service %+v, want an image postgres:* on port 5432", pg)
+	}
+	pgE := pg.Environment
+	// What the daemons dial with STORE=postgres: the service's database, as its user.
+	pgAddress := fmt.Sprintf("postgres://%s@postgres:5432/%s", pgE["POSTGRES_USER"], pgE["POSTGRES_DB"])
+
 	vars := knownVariables(t)
 	nodes := map[string]bool{}
 	hostPorts := map[string]bool{}
 	for name, s := range services {
-		if name == "emulator" {
+		if name == "emulator" || name == "postgres" {
 			continue
 		}
 		where := "compose.yaml service " + name
@@ -474,13 +496,26 @@ func TestCompose(t *testing.T) {
 		for k := range s.Environment {
 			vars.check(t, where, k)
 		}
-		cfg, err := config.Load(func(k string) string { return s.Environment[k] })
-		if err != nil {
-			t.Errorf("%s: the daemon refuses its environment: %v", where, err)
-			continue
+		if u := s.Environment["DATABASE_URL"]; !strings.Contains(u, ":"+pgE["POSTGRES_PASSWORD"]+"@") {
+			t.Errorf("%s: DATABASE_URL %q lacks the postgres service's password", where, u)
 		}
-		if cfg.Store != "datastore" || cfg.Backend.Address() != net.JoinHostPort("emulator", emulatorPort) {
-			t.Errorf("%s: store %s at %q, want datastore at emulator:%s", where, cfg.Store, cfg.Backend.Address(), emulatorPort)
+		// As Compose runs it: on the emulator, or, with STORE=postgres set
+		// where compose runs, on the postgres service.
+		var cfg config.Config
+		for _, store := range []string{"", "postgres"} {
+			var err error
+			cfg, err = config.Load(func(k string) string { return interpolate(s.Environment[k], map[string]string{"STORE": store}) })
+			if err != nil {
+				t.Errorf("%s (STORE=%s where compose runs): the daemon refuses its environment: %v", where, store, err)
+				continue
+			}
+			want, address := "datastore", net.JoinHostPort("emulator", emulatorPort)
+			if store == "postgres" {
+				want, address = "postgres", pgAddress
+			}
+			if cfg.Store != want || cfg.Backend.Address() != address {
+				t.Errorf("%s (STORE=%s where compose runs): store %s at %q, want %s at %s", where, store, cfg.Store, cfg.Backend.Address(), want, address)
+			}
 		}
 		if cfg.NodeName == "" || nodes[cfg.NodeName] {
 			t.Errorf("%s: NODE_NAME %q, want a name of its own", where, cfg.NodeName)

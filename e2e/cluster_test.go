@@ -14,7 +14,12 @@ func TestThreeNodeCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes for about 25 seconds")
 	}
-	c := newCluster(t, "PREACHER_TIMES=1")
+	threeNodes(t, newCluster(t, "PREACHER_TIMES=1"))
+}
+
+// threeNodes runs the acceptance check on c, and returns the node that ran
+// each job's latest run.
+func threeNodes(t *testing.T, c *cluster) map[string]string {
 	nodes := map[string]int{}
 	for _, n := range []string{"alpha", "bravo", "charlie"} {
 		nodes[n] = <-c.start(n).port
@@ -64,4 +69,5 @@ func TestThreeNodeCluster(t *testing.T) {
 	if ran*10 < ticks*9 {
 		t.Errorf("%d of %d job-ticks ran, want at least 90%%", ran, ticks)
 	}
+	return runner
 }

@@ -86,7 +86,12 @@ func TestLockWrappersServerKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real processes, real seconds")
 	}
-	env := startEmulatorLE(t)
+	lockWrappersServerKilled(t, startEmulatorLE(t))
+}
+
+// lockWrappersServerKilled is TestLockWrappersServerKilled with serve's
+// store set by env.
+func lockWrappersServerKilled(t *testing.T, env []string) {
 	s1, addr1 := startServe(t, "le-1", env...)
 	_, addr2 := startServe(t, "le-2", env...)
 	a := startLock(t, "alpha", []string{addr1}, "", "production")

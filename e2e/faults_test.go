@@ -14,6 +14,21 @@ func TestFaults(t *testing.T) {
 		t.Skip("starts real processes for about a minute")
 	}
 	c := newCluster(t)
+	from := startSkewed(c)
+	leaderFaults(t, c)
+	pauseStore(c, "SIGSTOP store 3s")
+	v := c.finish(from, time.Second)
+	var table strings.Builder
+	table.WriteString("fault suite: 3 nodes, CLOCK_OFFSET +700ms/-700ms/0, both jobs @every 1s\n")
+	v.print(&table)
+	publish(t, table.String())
+	v.assertSafe(t)
+	v.assertFaultCosts(t)
+}
+
+// startSkewed starts alpha, bravo and charlie with clocks +700ms, -700ms
+// and 0, lets both jobs run, and returns the first tick to judge.
+func startSkewed(c *cluster) time.Time {
 	nodes := []*proc{
 		c.start("alpha", "CLOCK_OFFSET=700ms"),
 		c.start("bravo", "CLOCK_OFFSET=-700ms"),
@@ -24,7 +39,12 @@ func TestFaults(t *testing.T) {
 	}
 	from := time.Now().Truncate(time.Second).Add(2 * time.Second)
 	time.Sleep(4 * time.Second) // let both jobs run
+	return from
+}
 
+// leaderFaults hits a leader with kill -9, SIGTERM, and SIGSTOP while a
+// twin starts, each followed by 5 s of work.
+func leaderFaults(t *testing.T, c *cluster) {
 	// kill -9 of a leader, then a restart under the same name.
 	p := c.leader("go_preacher")
 	c.signal(p, syscall.SIGKILL, "kill -9 leader, restart", "go_preacher")
@@ -50,20 +70,21 @@ func TestFaults(t *testing.T) {
 	c.signal(p, syscall.SIGCONT, "", "")
 	c.undo()
 	time.Sleep(5 * time.Second)
+}
 
-	// SIGSTOP of the store for 3 s.
-	c.signalStore(syscall.SIGSTOP, "SIGSTOP store 3s")
+// pauseStore stops the store for 3 s, then gives 5 s of work.
+func pauseStore(c *cluster, kind string) {
+	c.signalStore(syscall.SIGSTOP, kind)
 	time.Sleep(3 * time.Second)
 	c.signalStore(syscall.SIGCONT, "")
 	c.undo()
 	time.Sleep(5 * time.Second)
+}
 
-	v := c.finish(from, time.Second)
-	var table strings.Builder
-	table.WriteString("fault suite: 3 nodes, CLOCK_OFFSET +700ms/-700ms/0, both jobs @every 1s\n")
-	v.print(&table)
-	publish(t, table.String())
-	v.assertSafe(t)
+// assertFaultCosts fails t when a fault cost more ticks than the
+// guarantees allow.
+func (v verdict) assertFaultCosts(t *testing.T) {
+	t.Helper()
 	for _, r := range v.rows {
 		switch {
 		case strings.HasPrefix(r.fault.kind, "kill -9") && r.maxMissed() > 1:

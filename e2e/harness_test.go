@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go-leader-election/internal/pgtest"
 )
 
 var binary string // built once by TestMain
@@ -79,6 +81,10 @@ type cluster struct {
 	env     []string
 	emu     *exec.Cmd
 	emuHost string
+	// storeEnv is the daemons' store variables; pg is the PostgreSQL
+	// cluster of a cluster on PostgreSQL (newPostgresCluster), else nil.
+	storeEnv []string
+	pg       *pgtest.Cluster
 
 	mu     sync.Mutex
 	events []event
@@ -98,6 +104,15 @@ type fault struct {
 func newCluster(t *testing.T, env ...string) *cluster {
 	c := &cluster{t: t, env: env}
 	c.startEmulator()
+	t.Cleanup(c.close)
+	return c
+}
+
+// newPostgresCluster is newCluster on a PostgreSQL cluster of its own
+// (fresh: the daemons create the tables), which signalStore pauses.
+func newPostgresCluster(t *testing.T, env ...string) *cluster {
+	c := &cluster{t: t, env: env, pg: pgtest.Start(t)}
+	c.storeEnv = []string{"DATABASE_URL=" + c.pg.URL}
 	t.Cleanup(c.close)
 	return c
 }
@@ -124,6 +139,7 @@ func (c *cluster) startEmulator() {
 	if c.emuHost == "" {
 		c.t.Fatal("the emulator printed no DATASTORE_EMULATOR_HOST line")
 	}
+	c.storeEnv = []string{"DATASTORE_EMULATOR_HOST=" + c.emuHost, "DATASTORE_PROJECT_ID=e2e"}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 }
 
@@ -134,13 +150,11 @@ func (c *cluster) start(node string, extra ...string) *proc {
 	c.procs = append(c.procs, p)
 	c.mu.Unlock()
 	p.cmd = exec.Command(binary)
-	p.cmd.Env = append(append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"DATASTORE_EMULATOR_HOST=" + c.emuHost, "DATASTORE_PROJECT_ID=e2e",
-		"NODE_NAME=" + node, "APP_PORT=0", "LOG_FORMAT=json",
+	env := append([]string{"PATH=" + os.Getenv("PATH")}, c.storeEnv...)
+	env = append(env, "NODE_NAME="+node, "APP_PORT=0", "LOG_FORMAT=json",
 		"GO_PREACHER_SCHEDULE=@every 1s", "SCALA_PREACHER_SCHEDULE=@every 1s",
-		"PREACHER_TIMES=2", "PREACHER_PAUSE=200ms",
-	}, c.env...), extra...)
+		"PREACHER_TIMES=2", "PREACHER_PAUSE=200ms")
+	p.cmd.Env = append(append(env, c.env...), extra...)
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		c.t.Fatal(err)
@@ -156,10 +170,15 @@ func (c *cluster) start(node string, extra ...string) *proc {
 // restart starts a new process like p: same node name and environment.
 func (c *cluster) restart(p *proc) *proc { return c.start(p.node, p.extra...) }
 
-// signalStore sends sig to the emulator.
+// signalStore sends sig to the emulator, or to every PostgreSQL process.
 func (c *cluster) signalStore(sig syscall.Signal, kind string) {
-	if err := c.emu.Process.Signal(sig); err != nil {
-		c.t.Fatalf("signal %v to the emulator: %v", sig, err)
+	switch {
+	case c.pg != nil:
+		c.pg.Signal(c.t, sig)
+	default:
+		if err := c.emu.Process.Signal(sig); err != nil {
+			c.t.Fatalf("signal %v to the emulator: %v", sig, err)
+		}
 	}
 	if kind != "" {
 		c.mu.Lock()

@@ -37,13 +37,9 @@ type idleResult struct {
 
 func runIdle(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "scale: machine: %s\n", machine())
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	root, err := moduleRoot(ctx)
 	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(gomod))
-	if mod == "" || mod == os.DevNull {
-		return errors.New("go env GOMOD: not in a module; run from the go-leader-election module")
+		return err
 	}
 	tmp, err := os.MkdirTemp("", "scale-idle")
 	if err != nil {
@@ -52,24 +48,24 @@ func runIdle(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "go-leader-election")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	build.Dir = filepath.Dir(mod)
+	build.Dir = root
 	build.Stdout, build.Stderr = stderr, stderr
 	fmt.Fprintf(stderr, "scale: go build -o %s . (in %s)\n", bin, build.Dir)
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
 	}
 
-	var emu *child
 	var results []idleResult
 	for _, st := range o.idleStores {
-		if st == "datastore" && emu == nil {
-			if emu, err = startEmulator(ctx); err != nil {
+		var srv server // the store's server: none for the embedded store
+		if st != "memory" {
+			if srv, err = startServer(ctx, st); err != nil {
 				return err
 			}
-			defer emu.stop() //nolint:errcheck // reported below when it matters
+			defer srv.stop() //nolint:errcheck // reported below when it matters
 		}
 		fmt.Fprintf(stderr, "scale: idle daemon on %s for %s + %s (load %s)\n", st, idleSettle, o.duration, loadAvg())
-		r, err := idleRun(ctx, o, bin, st, emu)
+		r, err := idleRun(ctx, o, bin, st, srv)
 		if err != nil {
 			return err
 		}
@@ -92,8 +88,8 @@ func daemonEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		drop := k == "STORE" || k == "GOOGLE_CLOUD_PROJECT" || k == "NODE_NAME" || strings.HasSuffix(k, "_SCHEDULE")
-		for _, p := range []string{"DATASTORE_", "APP_", "LOG_", "PREACHER_", "LEASE_", "RENEW_", "RETRY_", "FOLLOWER_", "STORE_", "SHUTDOWN_", "CLOCK_"} {
+		drop := k == "STORE" || k == "GOOGLE_CLOUD_PROJECT" || k == "NODE_NAME" || k == "DATABASE_URL" || strings.HasSuffix(k, "_SCHEDULE")
+		for _, p := range []string{"DATASTORE_", "POSTGRES_SCHEMA", "APP_", "LOG_", "PREACHER_", "LEASE_", "RENEW_", "RETRY_", "FOLLOWER_", "STORE_", "SHUTDOWN_", "CLOCK_"} {
 			drop = drop || strings.HasPrefix(k, p)
 		}
 		if !drop {
@@ -103,14 +99,14 @@ func daemonEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// idleRun runs the daemon on store st, measures it and stops it.
-func idleRun(ctx context.Context, o options, bin, st string, emu *child) (idleResult, error) {
+// idleRun runs the daemon on store st (on srv, nil for the embedded
+// store), measures it and stops it.
+func idleRun(ctx context.Context, o options, bin, st string, srv server) (idleResult, error) {
 	r := idleResult{window: o.duration, emuCPU: -1, load1: load1()}
 	env := []string{"GO_PREACHER_SCHEDULE=@every 1m", "SCALA_PREACHER_SCHEDULE=@every 1m", "APP_PORT=0",
 		"LOG_FORMAT=json", "NODE_NAME=idle-" + st}
-	if st == "datastore" {
-		env = append(env, "DATASTORE_EMULATOR_HOST="+emu.host, "DATASTORE_PROJECT_ID="+project,
-			fmt.Sprintf("DATASTORE_NAMESPACE=idle-%d", time.Now().Unix()))
+	if srv != nil {
+		env = append(env, srv.daemonEnv()...)
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = daemonEnv(env...)
@@ -183,8 +179,8 @@ func idleRun(ctx context.Context, o options, bin, st string, emu *child) (idleRe
 	}
 	sw0 := ctxSwitches(pid)
 	var emu0 time.Duration
-	if emu != nil && st == "datastore" {
-		emu0, _ = procCPU(emu.pid)
+	if srv != nil {
+		emu0 = srv.cpu()
 	}
 	t0 := time.Now()
 	sleepUntil(ctx, t0.Add(o.duration))
@@ -195,9 +191,8 @@ func idleRun(ctx context.Context, o options, bin, st string, emu *child) (idleRe
 	r.window = time.Since(t0)
 	r.cpu = cpu1 - cpu0
 	r.switches = float64(ctxSwitches(pid)-sw0) / r.window.Seconds()
-	if emu != nil && st == "datastore" {
-		emu1, _ := procCPU(emu.pid)
-		r.emuCPU = emu1 - emu0
+	if srv != nil {
+		r.emuCPU = srv.cpu() - emu0
 	}
 	status := procStatusOrZero(pid)
 	r.rss, r.hwm = status["VmRSS"], status["VmHWM"]
@@ -270,7 +265,7 @@ func scrape(url string) map[string]float64 {
 func printIdle(w io.Writer, o options, results []idleResult) {
 	fmt.Fprintf(w, "### Idle daemon: two jobs @every 1m, measured over %s from %s after start\n\n", o.duration, idleSettle)
 	fmt.Fprintf(w, "Machine: %s.\n\n", machine())
-	fmt.Fprintln(w, "| store | load1 before | window (s) | VmRSS (MiB) | VmHWM (MiB) | CPU (s) | % of one core | context switches / s | Go heap in use (MiB) | Go sys (MiB) | goroutines | warnings | exit after SIGTERM | emulator CPU (s) |")
+	fmt.Fprintln(w, "| store | load1 before | window (s) | VmRSS (MiB) | VmHWM (MiB) | CPU (s) | % of one core | context switches / s | Go heap in use (MiB) | Go sys (MiB) | goroutines | warnings | exit after SIGTERM | store's server CPU (s) |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 	for _, r := range results {
 		emuCPU := "—"
@@ -284,6 +279,6 @@ func printIdle(w io.Writer, o options, results []idleResult) {
 			r.metrics["go_goroutines"], r.warns, r.exit, emuCPU)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "CPU is utime+stime from /proc/<pid>/stat (10 ms resolution) over the window; start-up (the first 5 s) is excluded. VmRSS and VmHWM are from /proc/<pid>/status at the window's end (VmHWM: the peak since start). The Go figures are scraped from the daemon's /metrics after the CPU sample.")
+	fmt.Fprintln(w, "CPU is utime+stime from /proc/<pid>/stat (10 ms resolution) over the window; start-up (the first 5 s) is excluded. VmRSS and VmHWM are from /proc/<pid>/status at the window's end (VmHWM: the peak since start). The Go figures are scraped from the daemon's /metrics after the CPU sample. The store's server is the emulator child, or the PostgreSQL cluster (its postmaster and children).")
 	fmt.Fprintln(w)
 }

@@ -6,6 +6,7 @@
 //	go run ./cmd/scale -jobs 1000 -balance=false    # without balance (as BALANCE=false)
 //	go run ./cmd/scale -jobs 1000 -churn            # a node joins, another leaves, 60 s
 //	go run ./cmd/scale -idle                        # an idle daemon, 60 s
+//	go run ./cmd/scale -store postgres              # the scale run on PostgreSQL
 //
 // # Scale run (default)
 //
@@ -13,7 +14,12 @@
 // go-leader-election/emulator) in a child process — it
 // re-executes itself with -role=emulator — so that the emulator's CPU and
 // memory are not counted with the nodes'. It reads the emulator's address from
-// the child's `export DATASTORE_EMULATOR_HOST=...` line.
+// the child's `export DATASTORE_EMULATOR_HOST=...` line. With -store postgres
+// it starts a throwaway PostgreSQL cluster instead (.ci/postgres.sh, found
+// from `go env GOMOD`, with fsync on), whose CPU (the postmaster and its
+// children, ended ones included) and private memory (RssAnon) are reported
+// where the emulator's are; each node then has a store/postgres Store in
+// the schema scale_<N>_<run>, and the RPCs counted are its round trips.
 //
 // Then, for each size N of -jobs, in increasing order, in this process: it
 // builds -nodes nodes, each with its own store/datastore Store on the emulator
@@ -78,7 +84,8 @@
 // `go env GOMOD`), starts it with GO_PREACHER_SCHEDULE and
 // SCALA_PREACHER_SCHEDULE at "@every 1m", APP_PORT=0 and LOG_FORMAT=json,
 // first on the embedded store and then (unless -idle-stores says otherwise)
-// on the emulator child. It lets the daemon start up for 5 s — start-up is
+// on the emulator child (and, with postgres in -idle-stores, on a throwaway
+// PostgreSQL cluster). It lets the daemon start up for 5 s — start-up is
 // excluded — then measures over -duration (default 60 s with -idle): VmRSS
 // and VmHWM from /proc/<pid>/status at the end, and utime+stime from
 // /proc/<pid>/stat as CPU seconds and as a percentage of one core. It also
@@ -136,6 +143,9 @@ type options struct {
 	// churn: a node joins a third of the way through each size's run and
 	// node0 leaves gracefully two thirds of the way through.
 	churn bool
+	// store is the scale run's store: "datastore" (the emulator) or
+	// "postgres" (a throwaway cluster).
+	store string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -149,10 +159,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.nodes, "nodes", 3, "nodes (each with its own store client) per size")
 	fs.DurationVar(&o.every, "every", time.Second, "the jobs' schedule, @every this")
 	fs.BoolVar(&o.idle, "idle", false, "measure an idle daemon instead")
-	stores := fs.String("idle-stores", "memory,datastore", "with -idle: the stores to run the daemon on, in order (memory, datastore)")
+	stores := fs.String("idle-stores", "memory,datastore", "with -idle: the stores to run the daemon on, in order (memory, datastore, postgres)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (scale run)")
 	fs.BoolVar(&o.balance, "balance", true, "share the jobs out among the nodes (a Membership per node, as BALANCE=true)")
 	fs.DurationVar(&o.memberPeriod, "member-period", 2*time.Second, "with -balance: the member records' renewal period (as MEMBER_PERIOD)")
+	fs.StringVar(&o.store, "store", "datastore", "the scale run's store: `datastore` (the emulator, in a child process) or postgres (a throwaway cluster, started with .ci/postgres.sh, fsync on)")
 	fs.BoolVar(&o.churn, "churn", false, "a node joins at a third of each size's run and node0 leaves gracefully at two thirds (default -duration 60s)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -177,10 +188,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	for _, s := range strings.Split(*stores, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "memory", "datastore":
+		case "memory", "datastore", "postgres":
 			o.idleStores = append(o.idleStores, s)
 		default:
-			return o, fmt.Errorf("-idle-stores: unknown store %q (memory, datastore)", s)
+			return o, fmt.Errorf("-idle-stores: unknown store %q (memory, datastore, postgres)", s)
 		}
 	}
 	switch {
@@ -196,6 +207,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-churn is for the scale run, not -idle")
 	case o.churn && o.duration < 12*time.Second:
 		return o, errors.New("-churn needs a -duration of at least 12s")
+	case o.store != "datastore" && o.store != "postgres":
+		return o, fmt.Errorf("-store: unknown store %q (datastore, postgres)", o.store)
 	}
 	return o, nil
 }

@@ -15,14 +15,13 @@ import (
 	"go-leader-election/internal/logging"
 	"go-leader-election/internal/schedule"
 	"go-leader-election/scheduler"
-	"go-leader-election/store/datastore"
 )
 
 // sample is what is read at one instant of a size's run.
 type sample struct {
 	at       time.Time
 	cpu      time.Duration // this process
-	emuCPU   time.Duration // the emulator child
+	emuCPU   time.Duration // the store's server (the emulator child)
 	rpc      int64         // sum over the nodes' stores
 	byMethod map[string]int64
 	logs     int64
@@ -51,7 +50,7 @@ type result struct {
 	warnings    string
 	rssEnd      int64 // this process's VmRSS at the window's end
 	peakRSS     int64 // this process's VmHWM after the size
-	emuRSS      int64 // the child's VmRSS at the window's end
+	emuRSS      int64 // the server's RSS at the window's end
 	heapInuse   int64 // Go heap in use at the window's end
 	stackInuse  int64 // goroutine stacks at the window's end
 	goroutines  int
@@ -93,11 +92,11 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "scale: machine: %s\n", machine())
-	emu, err := startEmulator(ctx)
+	emu, err := startServer(ctx, o.store)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "scale: emulator child pid %s at %s\n", emu.pid, emu.host)
+	fmt.Fprintf(stderr, "scale: store: %s\n", emu.name())
 	var results []result
 	for _, n := range o.jobs {
 		fmt.Fprintf(stderr, "scale: %d jobs × %d nodes for %s (load %s)\n", n, o.nodes, o.duration, loadAvg())
@@ -123,14 +122,14 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err := emu.stop(); err != nil {
 		fmt.Fprintf(stderr, "scale: %v\n", err)
 	}
-	printScale(stdout, o, results)
+	printScale(stdout, o, emu.name(), results)
 	return ctx.Err()
 }
 
 // node is one node of a size's run.
 type node struct {
 	name   string
-	st     *datastore.Store
+	st     *nodeStore
 	s      *scheduler.Scheduler
 	cancel context.CancelFunc
 	done   chan struct{} // closed when g.Run has returned
@@ -139,7 +138,7 @@ type node struct {
 // runSize runs n jobs on o.nodes nodes for o.duration and judges the runs.
 // With o.churn one more node joins at a third of the run and node0 leaves
 // at two thirds.
-func runSize(ctx context.Context, o options, emu *child, n int) (result, error) {
+func runSize(ctx context.Context, o options, emu server, n int) (result, error) {
 	r := result{jobs: n, nodes: o.nodes, duration: o.duration, load1: load1(), balance: o.balance, churn: o.churn}
 	spec := "@every " + o.every.String()
 	every := schedule.Every(o.every)
@@ -164,10 +163,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 	}
 	for i := range total {
 		nd := &node{name: fmt.Sprintf("node%d", i), done: make(chan struct{})}
-		st, err := datastore.New(ctx, datastore.Config{
-			Project: project, Namespace: fmt.Sprintf("scale-%d", n),
-			Timeout: timing.StoreTimeout, EmulatorHost: emu.host,
-		})
+		st, err := emu.open(ctx, n, timing.StoreTimeout)
 		if err != nil {
 			return r, err
 		}
@@ -177,7 +173,8 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 			return r, err
 		}
 		// As the daemon builds its scheduler (run.go).
-		nd.s, err = scheduler.New(st, scheduler.WithNode(nd.name), scheduler.WithBalance(o.balance),
+		nd.s, err = scheduler.New(st.Store, // the store itself: its Members and ClockReader too
+			scheduler.WithNode(nd.name), scheduler.WithBalance(o.balance),
 			scheduler.WithMemberPeriod(o.memberPeriod), scheduler.WithObserver(obs), scheduler.WithLogger(base),
 			scheduler.WithHistoryLimit(0))
 		if err != nil {
@@ -192,10 +189,10 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 
 	take := func() sample {
 		s := sample{at: time.Now(), cpu: selfCPU(), logs: logs.total.Load(), byMethod: map[string]int64{}}
-		s.emuCPU, _ = procCPU(emu.pid)
+		s.emuCPU = emu.cpu()
 		for _, nd := range nodes {
-			s.rpc += nd.st.Calls().Total()
-			for m, c := range nd.st.Calls().Snapshot() {
+			s.rpc += nd.st.total()
+			for m, c := range nd.st.byMethod() {
 				s.byMethod[m] += c
 			}
 		}
@@ -239,7 +236,7 @@ func runSize(ctx context.Context, o options, emu *child, n int) (result, error) 
 			event{last.Add(half), func() {
 				r.window[1] = take()
 				r.rssEnd = procStatusOrZero("self")["VmRSS"]
-				r.emuRSS = procStatusOrZero(emu.pid)["VmRSS"]
+				r.emuRSS = emu.rss()
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
 				r.heapInuse, r.stackInuse, r.goroutines = int64(ms.HeapInuse), int64(ms.StackInuse), runtime.NumGoroutine()
@@ -378,7 +375,9 @@ func perJobTicks(v float64, jobTicks int, scale float64, format string) string {
 	return fmt.Sprintf(format, v/float64(jobTicks)*scale)
 }
 
-func printScale(w io.Writer, o options, results []result) {
+// printScale writes the tables; srv names the store's server (the
+// emulator, PostgreSQL).
+func printScale(w io.Writer, o options, srv string, results []result) {
 	bal := "balance off"
 	if o.balance {
 		bal = "balance on (member period " + o.memberPeriod.String() + ")"
@@ -387,9 +386,9 @@ func printScale(w io.Writer, o options, results []result) {
 	if o.churn {
 		churn = fmt.Sprintf("; churn: node%d joins at %s, node0 leaves at %s", o.nodes, o.duration/3, 2*o.duration/3)
 	}
-	fmt.Fprintf(w, "### Scale run: %d node(s), jobs @every %s, %s per size, %s%s\n\n", o.nodes, o.every, o.duration, bal, churn)
+	fmt.Fprintf(w, "### Scale run: %d node(s), jobs @every %s, %s per size, %s%s, store %s\n\n", o.nodes, o.every, o.duration, bal, churn, o.store)
 	fmt.Fprintf(w, "Machine: %s.\n\n", machine())
-	fmt.Fprintln(w, "| jobs | nodes | job-ticks judged | runs twice | missed ticks | start lag p50 (ms) | p99 (ms) | max (ms) | store RPCs / job-tick ¹ | node CPU s / 1,000 job-ticks ¹ | node peak RSS (MiB) ² | emulator CPU s / 1,000 job-ticks ¹ | emulator CPU s, whole run ³ |")
+	fmt.Fprintln(w, "| jobs | nodes | job-ticks judged | runs twice | missed ticks | start lag p50 (ms) | p99 (ms) | max (ms) | store RPCs / job-tick ¹ | node CPU s / 1,000 job-ticks ¹ | node peak RSS (MiB) ² | "+srv+" CPU s / 1,000 job-ticks ¹ | "+srv+" CPU s, whole run ³ |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		win := r.window
@@ -403,13 +402,13 @@ func printScale(w io.Writer, o options, results []result) {
 			(r.whole[1].emuCPU - r.whole[0].emuCPU).Seconds())
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "¹ Over the measurement window, from half a tick before the first judged tick to half a tick after the last: exactly the judged ticks' work in steady state (no first claims, no releases at shutdown). RPCs are the sum of every node Store's `Calls().Total()`; node CPU is this process's getrusage user+sys; emulator CPU is the child's /proc utime+stime (10 ms resolution).")
+	fmt.Fprintln(w, "¹ Over the measurement window, from half a tick before the first judged tick to half a tick after the last: exactly the judged ticks' work in steady state (no first claims, no releases at shutdown). RPCs are the sum of every node Store's `Calls().Total()` (for PostgreSQL, round trips); node CPU is this process's getrusage user+sys; emulator CPU is the child's /proc utime+stime (10 ms resolution); PostgreSQL's is that of the postmaster and its children, ended ones included (cutime, cstime).")
 	fmt.Fprintln(w, "² VmHWM of this process (/proc/self/status): the maximum over its life so far, so a size's figure covers the smaller sizes run before it. (Not getrusage's maxrss: under `go run` that starts at the go tool's own peak, which a vfork+exec child inherits.)")
 	fmt.Fprintln(w, "³ From starting the schedulers to the last one stopped (leases released).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Details:")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| jobs | load1 before | window (s) | RPCs / job-tick by method ¹ | log events / job-tick ¹ | claim p50 / p99 (ms) ¹ | get p50 / p99 (ms) ¹ | node CPU s, window / whole run | node RSS at window end (MiB) | Go heap / stacks in use (MiB), goroutines | emulator RSS (MiB) | stop (s) | runs (whole run) | skips (whole run) | failed store calls (window / run) | warnings (whole run) |")
+	fmt.Fprintln(w, "| jobs | load1 before | window (s) | RPCs / job-tick by method ¹ | log events / job-tick ¹ | claim p50 / p99 (ms) ¹ | get p50 / p99 (ms) ¹ | node CPU s, window / whole run | node RSS at window end (MiB) | Go heap / stacks in use (MiB), goroutines | "+srv+" RSS (MiB) ⁷ | stop (s) | runs (whole run) | skips (whole run) | failed store calls (window / run) | warnings (whole run) |")
 	fmt.Fprintln(w, "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
 	for _, r := range results {
 		win := r.window
@@ -435,6 +434,8 @@ func printScale(w io.Writer, o options, results []result) {
 			mib(r.rssEnd), mib(r.heapInuse), mib(r.stackInuse), r.goroutines, mib(r.emuRSS), r.stop.Seconds(), r.runs, skips,
 			r.callsFailed, r.failedRun, r.warnings)
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "⁷ The emulator's VmRSS; PostgreSQL's processes' RssAnon, summed (their private memory; shared buffers are not counted).")
 	fmt.Fprintln(w)
 	printBalance(w, results)
 }

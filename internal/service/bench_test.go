@@ -20,12 +20,16 @@ import (
 //
 // "memory" is single-server mode; "emulator" is distributed mode on the
 // project's Datastore emulator (every heartbeat a Datastore transaction:
-// Lookup and Commit).
+// Lookup and Commit); "postgres" on POSTGRES_TEST_URL (a transaction of
+// two round trips).
 func BenchmarkLeaseOps(b *testing.B) {
-	for _, backend := range []string{"memory", "emulator"} {
+	for _, backend := range []string{"memory", "emulator", "postgres"} {
 		newStore := func(b *testing.B) store.Store {
-			if backend == "memory" {
+			switch backend {
+			case "memory":
 				return memory.New()
+			case "postgres":
+				return onPostgres(b, namespace(b))
 			}
 			return datastoreOnEmulator(b, namespace(b))
 		}

@@ -16,6 +16,7 @@ import (
 	"go-leader-election/electionclient"
 	"go-leader-election/emulator"
 	"go-leader-election/internal/service"
+	"go-leader-election/store"
 	"go-leader-election/store/datastore"
 )
 
@@ -59,6 +60,12 @@ func namespace(t testing.TB) string {
 	return name[:min(len(name), 100-len(suffix))] + suffix
 }
 
+// electionStores opens a store of elections; every call with the same ns
+// shares its records. The distributed tests run on each backend.
+type electionStores func(t testing.TB, ns string) store.Store
+
+func onEmulator(t testing.TB, ns string) store.Store { return datastoreOnEmulator(t, ns) }
+
 // term is one client's time as leader, by its own account: from Campaign's
 // return to when it stopped acting (before Resign, or its trusted time).
 type term struct {
@@ -86,12 +93,14 @@ func checkOneLeader(t *testing.T, terms []term) {
 // TestDistributedOneLeaderAtATime: two servers over one Datastore (the
 // emulator), two clients on each, campaigning and resigning at random: at
 // most one leader at any moment, terms growing.
-func TestDistributedOneLeaderAtATime(t *testing.T) {
+func TestDistributedOneLeaderAtATime(t *testing.T) { testOneLeaderAtATime(t, onEmulator) }
+
+func testOneLeaderAtATime(t *testing.T, open electionStores) {
 	if testing.Short() {
 		t.Skip("real time: seconds of contention")
 	}
 	ns := namespace(t)
-	s1, s2 := start(t, service.Options{Store: datastoreOnEmulator(t, ns)}), start(t, service.Options{Store: datastoreOnEmulator(t, ns)})
+	s1, s2 := start(t, service.Options{Store: open(t, ns)}), start(t, service.Options{Store: open(t, ns)})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	var mu sync.Mutex
@@ -138,12 +147,14 @@ func TestDistributedOneLeaderAtATime(t *testing.T) {
 // TestDistributedServerDies: the leader's server dies; its client's Done
 // fires before its TTL could have run out, and the client on the other
 // server wins after that, within the TTL and a second.
-func TestDistributedServerDies(t *testing.T) {
+func TestDistributedServerDies(t *testing.T) { testServerDies(t, onEmulator) }
+
+func testServerDies(t *testing.T, open electionStores) {
 	if testing.Short() {
 		t.Skip("real time: a TTL")
 	}
 	ns := namespace(t)
-	s1, s2 := start(t, service.Options{Store: datastoreOnEmulator(t, ns)}), start(t, service.Options{Store: datastoreOnEmulator(t, ns)})
+	s1, s2 := start(t, service.Options{Store: open(t, ns)}), start(t, service.Options{Store: open(t, ns)})
 	const ttl = 2 * time.Second
 	elect := func(addr, node string) *electionclient.Election {
 		c, err := electionclient.New(electionclient.Config{Servers: []string{addr}})

@@ -6,4 +6,5 @@ package backends
 import (
 	_ "go-leader-election/store/datastore" // STORE=datastore
 	_ "go-leader-election/store/memory"    // STORE=memory, the default
+	_ "go-leader-election/store/postgres"  // STORE=postgres
 )

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"go-leader-election/store"
+	"go-leader-election/store/internal/coalesce"
 )
 
 // Datastore's limits: keys per Lookup, mutations per Commit.
@@ -20,12 +21,12 @@ const (
 )
 
 // getBatch reads a batch of leases with one Lookup.
-func (s *Store) getBatch(batch []*call[string, store.Lease]) {
+func (s *Store) getBatch(batch []*coalesce.Call[string, store.Lease]) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	keys := make([]*datastore.Key, len(batch))
 	for i, cl := range batch {
-		keys[i] = s.key(cl.req)
+		keys[i] = s.key(cl.Req)
 	}
 	ents := make([]entity, len(batch))
 	err := s.client.GetMulti(ctx, keys, ents)
@@ -38,12 +39,12 @@ func (s *Store) getBatch(batch []*call[string, store.Lease]) {
 		}
 		switch {
 		case e == nil:
-			ents[i].lease.Job = cl.req
-			cl.res = ents[i].lease
+			ents[i].lease.Job = cl.Req
+			cl.Res = ents[i].lease
 		case errors.Is(e, datastore.ErrNoSuchEntity):
-			cl.err = store.ErrNotFound
+			cl.Err = store.ErrNotFound
 		default:
-			cl.err = wrap(ctx, "get", cl.req, e)
+			cl.Err = wrap(ctx, "get", cl.Req, e)
 		}
 	}
 }
@@ -53,17 +54,17 @@ func (s *Store) getBatch(batch []*call[string, store.Lease]) {
 // on the record as the transaction read it, exactly as a lone claim is; the
 // refused ones are simply left out of the commit. A lone claim takes the
 // ordinary path.
-func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
+func (s *Store) claimBatch(batch []*coalesce.Call[store.ClaimRequest, store.Lease]) {
 	if len(batch) == 1 {
 		cl := batch[0]
-		cl.res, cl.err = s.update(context.Background(), "claim", cl.req.Job, cl.req.Apply)
+		cl.Res, cl.Err = s.update(context.Background(), "claim", cl.Req.Job, cl.Req.Apply)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	keys := make([]*datastore.Key, len(batch))
 	for i, cl := range batch {
-		keys[i] = s.key(cl.req.Job)
+		keys[i] = s.key(cl.Req.Job)
 	}
 	results := make([]outcome, len(batch))
 	err := readThenWrite(ctx, s.client, keys, func(ents []entity, keyErr func(int) error) ([]*datastore.Mutation, error) {
@@ -72,11 +73,11 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 			kerr := keyErr(i)
 			exists := kerr == nil
 			if kerr != nil && !errors.Is(kerr, datastore.ErrNoSuchEntity) {
-				results[i] = outcome{err: wrap(ctx, "claim", cl.req.Job, kerr)}
+				results[i] = outcome{err: wrap(ctx, "claim", cl.Req.Job, kerr)}
 				continue
 			}
-			ents[i].lease.Job = cl.req.Job
-			next, err := cl.req.Apply(ents[i].lease, exists)
+			ents[i].lease.Job = cl.Req.Job
+			next, err := cl.Req.Apply(ents[i].lease, exists)
 			results[i] = outcome{lease: next, err: err}
 			if err != nil {
 				continue
@@ -93,10 +94,10 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 	switch {
 	case err == nil:
 		for i, cl := range batch {
-			cl.res, cl.err = results[i].lease, results[i].err
-			if cl.err == nil {
-				cl.res.Tick = cl.res.Tick.Truncate(time.Microsecond)
-				cl.res.Expires = cl.res.Expires.Truncate(time.Microsecond)
+			cl.Res, cl.Err = results[i].lease, results[i].err
+			if cl.Err == nil {
+				cl.Res.Tick = cl.Res.Tick.Truncate(time.Microsecond)
+				cl.Res.Expires = cl.Res.Expires.Truncate(time.Microsecond)
 			}
 		}
 	case errors.Is(err, datastore.ErrConcurrentTransaction) || status.Code(err) == codes.Aborted ||
@@ -105,12 +106,12 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 		// each claim tries again on its own.
 		var wg sync.WaitGroup
 		for _, cl := range batch {
-			wg.Go(func() { cl.res, cl.err = s.update(context.Background(), "claim", cl.req.Job, cl.req.Apply) })
+			wg.Go(func() { cl.Res, cl.Err = s.update(context.Background(), "claim", cl.Req.Job, cl.Req.Apply) })
 		}
 		wg.Wait()
 	default:
 		for _, cl := range batch {
-			cl.err = wrap(ctx, "claim", cl.req.Job, err)
+			cl.Err = wrap(ctx, "claim", cl.Req.Job, err)
 		}
 	}
 }

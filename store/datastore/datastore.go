@@ -78,6 +78,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"go-leader-election/store"
+	"go-leader-election/store/internal/coalesce"
 )
 
 // Defaults for Config.
@@ -139,12 +140,12 @@ type Store struct {
 	clock      clockSamples
 	timeout    time.Duration
 	// gets and claims coalesce concurrent calls into multi-key RPCs.
-	gets   *coalescer[string, store.Lease]
-	claims *coalescer[store.ClaimRequest, store.Lease]
+	gets   *coalesce.Coalescer[string, store.Lease]
+	claims *coalesce.Coalescer[store.ClaimRequest, store.Lease]
 	// history: kinds, limit, and the coalescer of appends (history.go).
 	historyKind, logKind string
 	historyLimit         int
-	appends              *coalescer[store.RunRecord, struct{}]
+	appends              *coalesce.Coalescer[store.RunRecord, struct{}]
 }
 
 var (
@@ -171,9 +172,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		namespace: cfg.Namespace,
 		timeout:   cfg.Timeout,
 	}
-	s.gets = &coalescer[string, store.Lease]{max: maxLookupKeys, key: func(job string) string { return job }, do: s.getBatch}
-	s.claims = &coalescer[store.ClaimRequest, store.Lease]{max: maxMutations,
-		key: func(r store.ClaimRequest) string { return r.Job }, do: s.claimBatch}
+	s.gets = &coalesce.Coalescer[string, store.Lease]{Max: maxLookupKeys, Key: func(job string) string { return job }, Do: s.getBatch}
+	s.claims = &coalesce.Coalescer[store.ClaimRequest, store.Lease]{Max: maxMutations,
+		Key: func(r store.ClaimRequest) string { return r.Job }, Do: s.claimBatch}
 	if s.kind == "" {
 		s.kind = DefaultKind
 	}
@@ -240,7 +241,7 @@ func (s *Store) Get(ctx context.Context, job string) (store.Lease, error) {
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	l, err := s.gets.submit(ctx, job)
+	l, err := s.gets.Submit(ctx, job)
 	if err != nil && err == ctx.Err() { // gave up waiting for its batch
 		return store.Lease{}, wrap(ctx, "get", job, err)
 	}
@@ -255,7 +256,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.Lease,
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	l, err := s.claims.submit(ctx, req)
+	l, err := s.claims.Submit(ctx, req)
 	if err != nil && err == ctx.Err() { // gave up waiting for its batch
 		return store.Lease{}, wrap(ctx, "claim", req.Job, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/datastore"
 
 	"go-leader-election/store"
+	"go-leader-election/store/internal/coalesce"
 )
 
 // The run history is a ring per job: a log entity, kind Config.HistoryKind
@@ -47,8 +48,8 @@ func (s *Store) initHistory(cfg Config) error {
 	case s.historyLimit < 0 || s.historyLimit > store.MaxHistoryLimit:
 		return fmt.Errorf("datastore: history limit %d: want 1 to %d", cfg.HistoryLimit, store.MaxHistoryLimit)
 	}
-	s.appends = &coalescer[store.RunRecord, struct{}]{max: maxAppendBatch,
-		key: func(r store.RunRecord) string { return r.Job }, do: s.appendBatch}
+	s.appends = &coalesce.Coalescer[store.RunRecord, struct{}]{Max: maxAppendBatch,
+		Key: func(r store.RunRecord) string { return r.Job }, Do: s.appendBatch}
 	return nil
 }
 
@@ -120,7 +121,7 @@ func (s *Store) AppendRun(ctx context.Context, rec store.RunRecord) error {
 	rec = rec.Bounded()
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.appends.submit(ctx, rec)
+	_, err := s.appends.Submit(ctx, rec)
 	if err != nil && err == ctx.Err() {
 		return wrap(ctx, "append run", rec.Job, err)
 	}
@@ -128,12 +129,12 @@ func (s *Store) AppendRun(ctx context.Context, rec store.RunRecord) error {
 }
 
 // appendBatch appends one record per job of the batch in one transaction.
-func (s *Store) appendBatch(batch []*call[store.RunRecord, struct{}]) {
+func (s *Store) appendBatch(batch []*coalesce.Call[store.RunRecord, struct{}]) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	keys := make([]*datastore.Key, len(batch))
 	for i, cl := range batch {
-		keys[i] = s.logKey(cl.req.Job)
+		keys[i] = s.logKey(cl.Req.Job)
 	}
 	err := readThenWrite(ctx, s.client, keys, func(logs []logEntity, keyErr func(int) error) ([]*datastore.Mutation, error) {
 		var muts []*datastore.Mutation
@@ -141,11 +142,11 @@ func (s *Store) appendBatch(batch []*call[store.RunRecord, struct{}]) {
 			if e := loadErr(keyErr(i)); e != nil && !errors.Is(e, datastore.ErrNoSuchEntity) {
 				return nil, e
 			}
-			next, seq, ok := logs[i].log().Append(cl.req)
+			next, seq, ok := logs[i].log().Append(cl.Req)
 			if !ok {
 				continue
 			}
-			r := cl.req
+			r := cl.Req
 			muts = append(muts,
 				datastore.NewUpsert(s.slotKey(keys[i], seq), &runEntity{
 					Seq: seq, Job: r.Job, Tick: r.Tick, Term: r.Term, Node: r.Node, Start: r.Start,
@@ -159,7 +160,7 @@ func (s *Store) appendBatch(batch []*call[store.RunRecord, struct{}]) {
 	})
 	for _, cl := range batch {
 		if err != nil {
-			cl.err = wrap(ctx, "append run", cl.req.Job, err)
+			cl.Err = wrap(ctx, "append run", cl.Req.Job, err)
 		}
 	}
 }
@@ -178,7 +179,7 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]store.RunRec
 	for i := range s.historyLimit {
 		keys = append(keys, s.slotKey(logKey, int64(i)))
 	}
-	// One property list per key: GetMulti needs one destination type.
+	// One property list per Key: GetMulti needs one destination type.
 	dst := make([]datastore.PropertyList, len(keys))
 	err := s.client.GetMulti(ctx, keys, dst)
 	var perKey datastore.MultiError

@@ -1,4 +1,4 @@
-package datastore
+package coalesce
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 // recorder is a coalescer whose batches wait for the test's go-ahead.
 type recorder struct {
-	c       *coalescer[string, string]
+	c       *Coalescer[string, string]
 	mu      sync.Mutex
 	batches [][]string
 	proceed chan struct{}
@@ -20,13 +20,13 @@ type recorder struct {
 
 func newRecorder(max int) *recorder {
 	r := &recorder{proceed: make(chan struct{}), started: make(chan struct{}, 100)}
-	r.c = &coalescer[string, string]{max: max, key: func(s string) string { return s[:1] }, do: func(batch []*call[string, string]) {
+	r.c = &Coalescer[string, string]{Max: max, Key: func(s string) string { return s[:1] }, Do: func(batch []*Call[string, string]) {
 		r.started <- struct{}{}
 		<-r.proceed
 		var reqs []string
 		for _, cl := range batch {
-			reqs = append(reqs, cl.req)
-			cl.res = "done " + cl.req
+			reqs = append(reqs, cl.Req)
+			cl.Res = "done " + cl.Req
 		}
 		r.mu.Lock()
 		r.batches = append(r.batches, reqs)
@@ -40,7 +40,7 @@ func TestCoalescerBatchesWhatArrivesMeanwhile(t *testing.T) {
 	var wg sync.WaitGroup
 	submit := func(ctx context.Context, req string) {
 		wg.Go(func() {
-			res, err := r.c.submit(ctx, req)
+			res, err := r.c.Submit(ctx, req)
 			if err == nil && res != "done "+req {
 				t.Errorf("%s got %q", req, res)
 			}
@@ -72,16 +72,16 @@ func TestCoalescerBatchesWhatArrivesMeanwhile(t *testing.T) {
 
 func TestCoalescerCallerTimesOut(t *testing.T) {
 	r := newRecorder(10)
-	go func() { _, _ = r.c.submit(context.Background(), "a") }()
+	go func() { _, _ = r.c.Submit(context.Background(), "a") }()
 	<-r.started
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := r.c.submit(ctx, "b"); !errors.Is(err, context.Canceled) {
+	if _, err := r.c.Submit(ctx, "b"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("submit with a cancelled context: %v", err)
 	}
 	close(r.proceed)
 	for i := range 3 { // the coalescer still serves later calls
-		if res, err := r.c.submit(context.Background(), "x"+strconv.Itoa(i)); err != nil || res != "done x"+strconv.Itoa(i) {
+		if res, err := r.c.Submit(context.Background(), "x"+strconv.Itoa(i)); err != nil || res != "done x"+strconv.Itoa(i) {
 			t.Fatalf("later call: %q %v", res, err)
 		}
 	}
