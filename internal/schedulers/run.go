@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"go-leader-election/internal/runctx"
@@ -20,10 +19,14 @@ var (
 
 // activeRun is one run of the job on this node.
 type activeRun struct {
-	tok     jobs.Token
-	info    *runctx.Run // what the job is told of its run, and reports to
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
+	tok    jobs.Token
+	info   *runctx.Run // what the job is told of its run, and reports to
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// loop is the Run loop's context: once it ends (shutdown), no retry
+	// starts.
+	loop    context.Context
+	startBy time.Time // no retry starts at or after it
 	start   time.Time
 	done    chan struct{}            // closed when the job has returned
 	ended   chan struct{}            // closed when the run's bookkeeping is over
@@ -48,7 +51,8 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *act
 	}
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
 	info := &runctx.Run{Job: s.job.Name, Tick: t, Term: tok.Term, Node: s.id.Node, ID: store.RunID(s.job.Name, t), Attempt: 1}
-	r := &activeRun{tok: tok, info: info, start: now, done: make(chan struct{}), ended: make(chan struct{})}
+	r := &activeRun{tok: tok, info: info, loop: ctx, startBy: s.startBy(t, s.cfg.Schedule.Next(t)), start: now,
+		done: make(chan struct{}), ended: make(chan struct{})}
 	jobCtx := runctx.With(jobs.WithToken(context.WithoutCancel(ctx), tok), info)
 	r.ctx, r.cancel = s.lease.Guard(jobCtx, func(cause error) error { return s.lost(r, cause) })
 	s.mu.Lock()
@@ -85,10 +89,7 @@ func (s *Scheduler) lost(r *activeRun, cause error) error {
 
 func (s *Scheduler) execute(r *activeRun) {
 	defer close(r.ended)
-	stack, err := s.runJob(r.ctx)
-	if cause := context.Cause(r.ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		err = cause // why the run was cancelled says more than "context canceled"
-	}
+	err := withCause(r.ctx, s.call(r)(r.ctx))
 	close(r.done)
 	r.renewal.Stop()
 	dur := s.clk.Now().Sub(r.start)
@@ -99,9 +100,12 @@ func (s *Scheduler) execute(r *activeRun) {
 	if err != nil {
 		rec.Error = err.Error()
 		ev = s.log.Error().Err(err)
-		if stack != "" {
-			ev = ev.Str("stack", stack)
+		if p := (*panicError)(nil); errors.As(err, &p) {
+			ev = ev.Str("stack", p.stack)
 		}
+	}
+	if r.info.Attempt > 1 {
+		ev = ev.Int("attempts", r.info.Attempt)
 	}
 	ev.Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).Str("duration", dur.String()).Msg("Finished")
 	s.obs.Finished(s.job.Name, dur, err)
@@ -119,18 +123,6 @@ func (s *Scheduler) execute(r *activeRun) {
 	if st.Kind == lease.Mine && st.Until.Before(want) {
 		s.renew(r, want.Sub(s.clk.Now()))
 	}
-}
-
-// runJob runs the job once, turning a panic into an error (with its stack)
-// so that one job's bug neither kills the process nor leaves the lease held
-// by a dead run.
-func (s *Scheduler) runJob(ctx context.Context) (stack string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			stack, err = string(debug.Stack()), fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return "", s.job.Run(ctx)
 }
 
 // renewWhileRunning keeps the lease trusted until the job returns, writing
