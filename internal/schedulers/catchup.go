@@ -22,8 +22,9 @@ import (
 //     (decideHeld), and claims it then;
 //   - a store call retried after a failure (backoff) until StartBy.
 //
-// A claim is late when it is sent more than Grace after its tick, past the
-// holder's own turn: "Catching up" and PolicyObserver.LateRun tell of it.
+// A claim is late when it is sent Grace or more after its tick, once the
+// holder's own turn is over: "Catching up" and PolicyObserver.LateRun tell
+// of it.
 
 // lookBack handles, as a node starts, the latest tick due before now, if
 // a claim of it may still be sent: nobody may have run it (every node was

@@ -142,9 +142,9 @@ func (s *Scheduler) startBy(t, next time.Time) time.Time {
 }
 
 // late reports how late a claim of tick t sent at sent is, and whether that
-// makes its run a late one: a claim sent after the holder's turn (Grace
-// after the tick) runs a tick no node ran in its time.
+// makes its run a late one: a claim sent once the holder's turn is over
+// (Grace after the tick) runs a tick no node ran in its time.
 func (s *Scheduler) late(t, sent time.Time) (time.Duration, bool) {
 	by := sent.Sub(t)
-	return by, by > s.t.Grace
+	return by, by >= s.t.Grace
 }

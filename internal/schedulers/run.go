@@ -31,6 +31,7 @@ type activeRun struct {
 	done    chan struct{}            // closed when the job has returned
 	ended   chan struct{}            // closed when the run's bookkeeping is over
 	renewal interface{ Stop() bool } // starts renewWhileRunning when the first renewal is due
+	renewed chan struct{}            // closed when renewWhileRunning has returned, if it started
 	// renewedAt is the send time of the run's latest successful renewal,
 	// triedAt that of its latest attempt (renewWhileRunning's goroutine only).
 	renewedAt, triedAt time.Time
@@ -52,7 +53,7 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *act
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
 	info := &runctx.Run{Job: s.job.Name, Tick: t, Term: tok.Term, Node: s.id.Node, ID: store.RunID(s.job.Name, t), Attempt: 1}
 	r := &activeRun{tok: tok, info: info, loop: ctx, startBy: s.startBy(t, s.cfg.Schedule.Next(t)), start: now,
-		done: make(chan struct{}), ended: make(chan struct{})}
+		done: make(chan struct{}), ended: make(chan struct{}), renewed: make(chan struct{})}
 	jobCtx := runctx.With(jobs.WithToken(context.WithoutCancel(ctx), tok), info)
 	r.ctx, r.cancel = s.lease.Guard(jobCtx, func(cause error) error { return s.lost(r, cause) })
 	s.mu.Lock()
@@ -91,7 +92,7 @@ func (s *Scheduler) execute(r *activeRun) {
 	defer close(r.ended)
 	err := withCause(r.ctx, s.call(r)(r.ctx))
 	close(r.done)
-	r.renewal.Stop()
+	renewing := !r.renewal.Stop() // renewWhileRunning has started, and sees done
 	dur := s.clk.Now().Sub(r.start)
 	r.cancel(nil)
 
@@ -118,6 +119,9 @@ func (s *Scheduler) execute(r *activeRun) {
 	// Renewals during the run may have shortened the lease to
 	// LeaseDuration; hold it again until the next tick plus Grace, as
 	// between any two runs.
+	if renewing {
+		<-r.renewed // its renewal in flight, if any, first
+	}
 	st := s.lease.State()
 	want := s.cfg.Schedule.Next(s.clk.Now()).Add(s.t.Grace)
 	if st.Kind == lease.Mine && st.Until.Before(want) {
@@ -128,6 +132,7 @@ func (s *Scheduler) execute(r *activeRun) {
 // renewWhileRunning keeps the lease trusted until the job returns, writing
 // it only when renewDue says so.
 func (s *Scheduler) renewWhileRunning(r *activeRun) {
+	defer close(r.renewed)
 	for {
 		select {
 		case <-r.done:
