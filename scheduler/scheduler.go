@@ -105,8 +105,11 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 	var js jobSettings
 	for _, o := range opts {
 		if err := o(&js); err != nil {
-			return fmt.Errorf("job %s: %w", j.Name, err)
+			return fmt.Errorf("%w: job %s: %v", ErrBadJob, j.Name, err)
 		}
+	}
+	if err := checkPolicy(j.Name, js, sched, s.set.clock.Now()); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,7 +121,7 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 			return fmt.Errorf("%w: %s", ErrDuplicateJob, j.Name)
 		}
 	}
-	s.jobs = append(s.jobs, schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched})
+	s.jobs = append(s.jobs, schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched, Policy: js.policy})
 	if s.metrics != nil {
 		s.metrics.AddJob(j.Name)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"go-leader-election/internal/runctx"
+	"go-leader-election/internal/schedule"
 	"go-leader-election/jobs"
 	"go-leader-election/store"
 	"go-leader-election/store/memory"
@@ -475,4 +476,46 @@ func TestTimeoutCancelsTheRun(t *testing.T) {
 			t.Errorf("the run took %s, want the timeout, 3.5s", d)
 		}
 	})
+}
+
+// TestPolicyValidate: each field's bounds, and the starting deadline's: at
+// most the schedule's shortest interval, found over its coming ticks (a
+// daylight-saving change shortens a day).
+func TestPolicyValidate(t *testing.T) {
+	d := func(v time.Duration) *time.Duration { return &v }
+	now := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		spec   string
+		policy Policy
+		want   string // "" valid
+	}{
+		{"@every 1m", Policy{}, ""},
+		{"@every 1m", Policy{Overlap: BufferOne, Retries: 3, RetryBackoff: time.Second, Timeout: time.Minute, StartingDeadline: d(time.Minute)}, ""},
+		{"@every 1m", Policy{StartingDeadline: d(0)}, ""},
+		{"@every 1m", Policy{Overlap: -1}, "overlap Overlap(-1): want forbid, replace or buffer_one"},
+		{"@every 1m", Policy{Retries: -2}, "retries -2: must not be negative"},
+		{"@every 1m", Policy{RetryBackoff: -time.Millisecond}, "retry_backoff -1ms: must not be negative"},
+		{"@every 1m", Policy{Timeout: -time.Second}, "timeout -1s: must not be negative (0: none)"},
+		{"@every 1m", Policy{StartingDeadline: d(-time.Second)}, "starting_deadline -1s: must not be negative (0: never late)"},
+		{"@every 1m", Policy{StartingDeadline: d(61 * time.Second)}, "starting_deadline 1m1s: must not exceed the schedule's shortest interval, 1m0s (unset: until the next tick)"},
+		{"*/15 * * * *", Policy{StartingDeadline: d(15 * time.Minute)}, ""},
+		// 2:30 in New York: 23h30m from the day before spring-forward day
+		// (Vixie's rule runs it at 3:00), and to the day after.
+		{"CRON_TZ=America/New_York 30 2 * * *", Policy{StartingDeadline: d(24 * time.Hour)},
+			"starting_deadline 24h0m0s: must not exceed the schedule's shortest interval, 23h30m0s (unset: until the next tick)"},
+		{"CRON_TZ=America/New_York 30 2 * * *", Policy{StartingDeadline: d(23 * time.Hour)}, ""},
+	} {
+		sched, err := schedule.Parse(tc.spec, "job")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tc.policy.Validate(sched, now)
+		var pe *PolicyError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s %+v: %v, want valid", tc.spec, tc.policy, err)
+		case tc.want != "" && (!errors.As(err, &pe) || err.Error() != tc.want):
+			t.Errorf("%s %+v: %v, want a PolicyError %q", tc.spec, tc.policy, err, tc.want)
+		}
+	}
 }
