@@ -133,12 +133,15 @@ type tickDecision struct {
 // A node that holds the lease claims at once. Any other node first reads
 // the record, and claims only if the tick is free and the lease is
 // released, absent, or lapsed by its own observation. If the holder has not
-// claimed the tick and its lease lapses before the following tick, the node
-// looks again every Grace/2 until the lapse and then claims: a holder that
-// died still gets its tick run, late by at most Grace. A released lease is
-// left to the preferred node for Grace/2; a lapsed one is claimed at once
-// by whoever sees the lapse first (its holder died, and views of who is
-// alive may disagree for a period; balance moves the job at a later tick).
+// claimed the tick (decideHeld), the node looks again when the lease can
+// have lapsed or been released, and claims then, until StartBy: a holder
+// that died, or stopped during a run that crossed the tick, still gets its
+// tick run, late. A released lease is left to the preferred node for
+// Grace/2, unless that node is the one that released it: then to its
+// successor, balance's preference among the others. A lapsed lease is
+// claimed at once by whoever sees the lapse first (its holder died, and
+// views of who is alive may disagree for a period; balance moves the job at
+// a later tick). No claim is sent at or after StartBy.
 func decide(v tickView) tickDecision {
 	d := tickDecision{DeferUntil: v.DeferUntil}
 	// awaitPreferred waits for the preferred node's claim until Grace/2
