@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"go-leader-election/internal/schedule"
 	"go-leader-election/lease"
 	"go-leader-election/store"
 )
@@ -122,7 +123,19 @@ func (s *Scheduler) view(c *tickClaim, now time.Time, read bool, st lease.State)
 	if v.ReleasedBy != "" && v.Pref.Known && v.Pref.To.ID == v.ReleasedBy {
 		v.Successor = s.successor(v.ReleasedBy) // handover.go
 	}
+	if st.Kind == lease.Held && st.Record.Tick.Before(c.t) {
+		v.PrevTick = c.prevTick(s.cfg.Schedule)
+	}
 	return v
+}
+
+// prevTick returns the schedule's tick before c's, found once per tick (a
+// cron schedule steps back to find it).
+func (c *tickClaim) prevTick(sched Schedule) time.Time {
+	if c.prevTickAt.IsZero() {
+		c.prevTickAt, _ = schedule.Latest(sched, c.t.Add(-time.Nanosecond))
+	}
+	return c.prevTickAt
 }
 
 // tickClaim is tick's state across its reads and claims of one tick.
@@ -133,6 +146,7 @@ type tickClaim struct {
 	failures          int       // store calls failed in a row
 	deferUntil        time.Time // see tickView.DeferUntil
 	releasedBy        string    // see tickView.ReleasedBy
+	prevTickAt        time.Time // see prevTick
 	// lookBack is true for the tick a node looks at as it starts (a tick
 	// due before it started, catchup.go): passing it over is no news.
 	lookBack bool

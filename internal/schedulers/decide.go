@@ -108,6 +108,9 @@ type tickView struct {
 	// LookBack is true for the tick due before this node started
 	// (catchup.go): it is a tick to catch up only if the job has run before.
 	LookBack bool
+	// PrevTick is the schedule's tick before Tick; set (by the caller) only
+	// when another holder's lease is on record with an older tick.
+	PrevTick time.Time
 	// DeferUntil is when this node stops waiting for the preferred node
 	// to claim; zero while it has not begun waiting.
 	DeferUntil time.Time
@@ -219,10 +222,15 @@ func decide(v tickView) tickDecision {
 // If the lease lapses within the starting deadline, the node looks again
 // every Grace/2 until the lapse: a holder that is merely late (a slower
 // clock) claims meanwhile, and seeing its write early keeps the next lapse
-// close to the truth. A node balance prefers waits for the hand-over. Else
-// it looks once more at the end of the holder's turn (Grace after the
-// tick), when a live holder has claimed, and one that stops may have
-// released the lease: one extra read, only for such a tick.
+// close to the truth. A node balance prefers waits for the hand-over. Else,
+// if the holder claimed the tick before this one (its run of it may have
+// crossed this tick), it looks once more at the end of the holder's turn
+// (Grace after the tick), when a live holder has claimed, and one that
+// stops may have released the lease after that run: one extra read, only
+// for such a tick. (A holder whose latest claim is older is not in such a
+// run; and a node whose clock runs ahead sees that record before the
+// holder's claim of the tick before, and must not judge its lapse from an
+// earlier sight of that claim than its next tick's.)
 func decideHeld(v tickView, d tickDecision, awaitPreferred func(string) (tickDecision, bool)) tickDecision {
 	st := v.Lease
 	if st.Until.Before(v.StartBy) {
@@ -237,7 +245,7 @@ func decideHeld(v tickView, d tickDecision, awaitPreferred func(string) (tickDec
 			return w
 		}
 	}
-	if turn := v.Tick.Add(v.Timing.Grace); v.Now.Before(turn) && turn.Before(v.StartBy) {
+	if turn := v.Tick.Add(v.Timing.Grace); v.Now.Before(turn) && turn.Before(v.StartBy) && st.Record.Tick.Equal(v.PrevTick) {
 		d.Step, d.Why, d.At = stepAwaitRelease, "holder has not claimed the tick", turn
 		return d
 	}

@@ -74,6 +74,7 @@ func TestDecide(t *testing.T) {
 		releasedBy string
 		successor  preference
 		lookBack   bool
+		prevTick   time.Time // default the tick before: the holder's latest claim
 		deferUntil time.Time
 		want       tickDecision
 	}{
@@ -102,6 +103,8 @@ func TestDecide(t *testing.T) {
 			want: tickDecision{Step: stepAwaitRelease, Why: "holder has not claimed the tick", At: turn}},
 		{name: "held past the following tick, preferred elsewhere: the same", read: true, st: held(deadline), pref: elsewhere,
 			want: tickDecision{Step: stepAwaitRelease, Why: "holder has not claimed the tick", At: turn}},
+		{name: "held past the following tick, the holder's latest claim older than the tick before: sit out", read: true,
+			st: held(deadline), prevTick: tick.Add(-ms(500)), want: tickDecision{Step: stepSitOut, Why: "lease held"}},
 		{name: "held past the following tick, at the end of the holder's turn: sit out", read: true, st: held(deadline),
 			now: turn, want: tickDecision{Step: stepSitOut, Why: "lease held"}},
 		{name: "held, the holder's turn past the starting deadline: sit out", read: true, st: held(deadline),
@@ -189,9 +192,13 @@ func TestDecide(t *testing.T) {
 		if !tc.startBy.IsZero() {
 			startBy = tc.startBy
 		}
+		prevTick := tick.Add(-time.Second)
+		if !tc.prevTick.IsZero() {
+			prevTick = tc.prevTick
+		}
 		got := decide(tickView{Tick: tick, Deadline: deadline, StartBy: startBy, Now: at, Read: tc.read, Lease: tc.st,
 			Self: self, Pref: tc.pref, ReleasedBy: tc.releasedBy, Successor: tc.successor, LookBack: tc.lookBack,
-			DeferUntil: tc.deferUntil, Timing: timing})
+			PrevTick: prevTick, DeferUntil: tc.deferUntil, Timing: timing})
 		if got != tc.want {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
 		}
