@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -85,9 +86,13 @@ func (f *jobsFile) load() ([]daemonJob, error) {
 			cmd.BaseEnv, cmd.Supervisor = f.environ, sup
 			run = cmd.Run
 		}
+		opts, err := policyOptions(j)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, daemonJob{
 			job:  scheduler.Job{Name: j.Name, Schedule: j.Schedule, Run: func(ctx context.Context) error { return target.RunFor(ctx, run) }},
-			opts: append(policyOptions(j), scheduler.WithDefinition(j.Hash())),
+			opts: append(opts, scheduler.WithDefinition(j.Hash())),
 			hash: j.Hash(),
 		})
 	}
@@ -190,7 +195,20 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// policyOptions are the job's policies from the file.
-func policyOptions(jobsfile.Job) []scheduler.JobOption {
-	return nil
+// policyOptions are the job's policies from the file, as the library's
+// options (the same names: overlap, retries, retry_backoff,
+// starting_deadline, timeout).
+func policyOptions(j jobsfile.Job) ([]scheduler.JobOption, error) {
+	overlap, err := scheduler.ParseOverlap(string(j.Overlap))
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.Name, err)
+	}
+	opts := []scheduler.JobOption{scheduler.WithOverlap(overlap), scheduler.WithTimeout(j.Timeout)}
+	if j.Retries > 0 {
+		opts = append(opts, scheduler.WithRetries(j.Retries, j.RetryBackoff))
+	}
+	if j.StartingDeadline != jobsfile.UntilNextTick {
+		opts = append(opts, scheduler.WithStartingDeadline(j.StartingDeadline))
+	}
+	return opts, nil
 }

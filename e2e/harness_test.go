@@ -48,19 +48,24 @@ func TestMain(m *testing.M) {
 
 // event is one JSON log line of a daemon, tagged with the process it came from.
 type event struct {
-	Message  string    `json:"message"`
-	Job      string    `json:"job"`
-	Node     string    `json:"node"`
-	Tick     time.Time `json:"tick"`
-	Term     int64     `json:"term"`
-	Leader   string    `json:"leader"`
-	Reason   string    `json:"reason"`
-	Port     int       `json:"port"`
-	Time     time.Time `json:"time"`
-	Error    string    `json:"error"`
-	Action   string    `json:"action"` // of an Action event
-	Remote   string    `json:"remote"`
-	Instance int       `json:"-"`
+	Message string    `json:"message"`
+	Job     string    `json:"job"`
+	Node    string    `json:"node"`
+	Tick    time.Time `json:"tick"`
+	Term    int64     `json:"term"`
+	Leader  string    `json:"leader"`
+	Reason  string    `json:"reason"`
+	Port    int       `json:"port"`
+	Time    time.Time `json:"time"`
+	Error   string    `json:"error"`
+	Action  string    `json:"action"` // of an Action event
+	Remote  string    `json:"remote"`
+	// FirstTick is a "Scheduled" event's, LateBy a "Catching up" event's,
+	// To a "Released" or "Handing over" event's successor.
+	FirstTick time.Time `json:"first_tick"`
+	LateBy    string    `json:"late_by"`
+	To        string    `json:"to"`
+	Instance  int       `json:"-"`
 }
 
 // proc is one daemon process.

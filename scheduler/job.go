@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go-leader-election/internal/runctx"
+	"go-leader-election/internal/schedulers"
 	"go-leader-election/jobs"
 	"go-leader-election/lease"
 )
@@ -55,11 +56,13 @@ func CheckJobName(name string) error {
 	return nil
 }
 
-// A JobOption configures one job (Add).
+// A JobOption configures one job (Add). Add validates the options together
+// with the job's schedule, and names the job, the option and the bad value.
 type JobOption func(*jobSettings) error
 
-// jobSettings are a job's options, with their defaults.
+// jobSettings are a job's options, with their defaults (the zero policy).
 type jobSettings struct {
+	policy schedulers.Policy
 	// definition is what the job runs, as written (a command's argv, an
 	// HTTP target's method and URL), for the job set's hash: "" for a Go
 	// function, which cannot be compared.
@@ -73,6 +76,106 @@ type jobSettings struct {
 // a job's name and schedule stand for it.
 func WithDefinition(definition string) JobOption {
 	return func(js *jobSettings) error { js.definition = definition; return nil }
+}
+
+// Overlap is what a tick does when it comes while the job's previous run
+// still runs (WithOverlap). No policy ever runs two runs of a job at once,
+// on any replica.
+type Overlap int
+
+// The overlap policies. Their names, as String and ParseOverlap write them,
+// are those of the jobs file: forbid, replace, buffer_one.
+const (
+	// Forbid skips the tick: it is marked taken and runs nowhere
+	// ("Skipped"). The default.
+	Forbid = Overlap(schedulers.Forbid)
+	// Replace cancels the running run's context, and starts the tick once
+	// that run has returned ("Replacing").
+	Replace = Overlap(schedulers.Replace)
+	// BufferOne starts the tick right after the running run ends, if within
+	// its starting deadline; at most one tick waits, the latest.
+	BufferOne = Overlap(schedulers.BufferOne)
+)
+
+func (o Overlap) String() string { return schedulers.Overlap(o).String() }
+
+// ParseOverlap returns the policy named name: "forbid", "replace" or
+// "buffer_one".
+func ParseOverlap(name string) (Overlap, error) {
+	o, err := schedulers.ParseOverlap(name)
+	return Overlap(o), err
+}
+
+// DefaultRetryBackoff is the wait before a first retry when WithRetries is
+// given no backoff.
+const DefaultRetryBackoff = schedulers.DefaultRetryBackoff
+
+// WithOverlap sets what a tick does when the job's previous run still runs.
+// Default Forbid.
+func WithOverlap(o Overlap) JobOption {
+	return func(js *jobSettings) error {
+		js.policy.Overlap = schedulers.Overlap(o)
+		return nil
+	}
+}
+
+// WithRetries retries a run whose job returned an error (or panicked), up
+// to n more times, under the same claim and fencing term (RunFrom's Attempt
+// counts the calls), waiting backoff before the first retry and twice as
+// long before each next one, jittered by ±20%; a backoff of 0 means
+// DefaultRetryBackoff (1s). No retry starts past the job's starting
+// deadline (by default its next tick), once the run's context has ended, or
+// once the scheduler stops. Default: no retries.
+func WithRetries(n int, backoff time.Duration) JobOption {
+	return func(js *jobSettings) error {
+		js.policy.Retries, js.policy.RetryBackoff = n, backoff
+		return nil
+	}
+}
+
+// WithStartingDeadline bounds how late a tick may still start when no
+// replica ran it in its time (every replica was down over it, or the
+// replica holding the job stopped during a run that crossed it): up to d
+// after the tick, a replica runs it once, late ("Catching up"); only the
+// latest such tick, never a burst. It bounds retries too. Default: until
+// the job's next tick; 0: never late (a tick starts only within
+// Timing.Grace of its time). d may not exceed the schedule's shortest
+// interval.
+func WithStartingDeadline(d time.Duration) JobOption {
+	return func(js *jobSettings) error {
+		js.policy.StartingDeadline = &d
+		return nil
+	}
+}
+
+// WithTimeout bounds each run, its retries included: past d the run's
+// context is cancelled, and the run is recorded with result "timeout".
+// Default 0: none.
+func WithTimeout(d time.Duration) JobOption {
+	return func(js *jobSettings) error {
+		js.policy.Timeout = d
+		return nil
+	}
+}
+
+// optionOf names the option that sets a policy field.
+var optionOf = map[string]string{
+	"overlap": "WithOverlap", "retries": "WithRetries", "retry_backoff": "WithRetries",
+	"starting_deadline": "WithStartingDeadline", "timeout": "WithTimeout",
+}
+
+// checkPolicy returns an error wrapping ErrBadJob, naming the job, the
+// option and the value, if js's policy does not suit the schedule.
+func checkPolicy(job string, js jobSettings, sched schedulers.Schedule, now time.Time) error {
+	err := js.policy.Validate(sched, now)
+	var pe *schedulers.PolicyError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%w: job %s: %s: %v", ErrBadJob, job, optionOf[pe.Field], err)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: job %s: %v", ErrBadJob, job, err)
+	}
+	return nil
 }
 
 // Token is the fencing token of one run: the run of Tick of the job Name

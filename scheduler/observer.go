@@ -63,3 +63,44 @@ func (os observers) StoreCall(job, op string, d time.Duration, err error) {
 		o.StoreCall(job, op, d, err)
 	}
 }
+
+// PolicyObserver is told of what the jobs' policies do: a tick run late
+// ("Catching up", WithStartingDeadline) and a retry ("Retrying",
+// WithRetries). An Observer may implement it.
+type PolicyObserver interface {
+	LateRun(job string)
+	Retried(job string)
+}
+
+var (
+	_ schedulers.PolicyObserver  = observers(nil)
+	_ schedulers.HistoryObserver = observers(nil)
+)
+
+// LateRun tells the observers that implement PolicyObserver.
+func (os observers) LateRun(job string) {
+	for _, o := range os {
+		if p, ok := o.(schedulers.PolicyObserver); ok {
+			p.LateRun(job)
+		}
+	}
+}
+
+// Retried tells the observers that implement PolicyObserver.
+func (os observers) Retried(job string) {
+	for _, o := range os {
+		if p, ok := o.(schedulers.PolicyObserver); ok {
+			p.Retried(job)
+		}
+	}
+}
+
+// HistoryDropped tells the observers that implement
+// schedulers.HistoryObserver (the metrics' scheduler_history_dropped_total).
+func (os observers) HistoryDropped(job, reason string) {
+	for _, o := range os {
+		if h, ok := o.(schedulers.HistoryObserver); ok {
+			h.HistoryDropped(job, reason)
+		}
+	}
+}

@@ -171,8 +171,9 @@ func WithRegisterer(reg prometheus.Registerer) Option {
 	}
 }
 
-// WithObserver has o told of every run, skip and store call, as they happen.
-// Default: none.
+// WithObserver has o told of every run, skip and store call, as they happen,
+// and, if it implements PolicyObserver, of late runs and retries. Default:
+// none.
 func WithObserver(o Observer) Option {
 	return func(s *settings) error {
 		if o == nil {

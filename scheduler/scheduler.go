@@ -99,7 +99,7 @@ func (s *Scheduler) Node() string { return s.set.node }
 // what is wrong) or ErrDuplicateJob. Once Run has started, the job starts at
 // once, and the other replicas learn this one's new job set.
 func (s *Scheduler) Add(j Job, opts ...JobOption) error {
-	sc, js, err := prepare(j, opts)
+	sc, js, err := prepare(j, opts, s.set.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Scheduler) Add(j Job, opts ...JobOption) error {
 }
 
 // prepare validates j and its options into what the engine runs.
-func prepare(j Job, opts []JobOption) (schedulers.Scheduled, jobSettings, error) {
+func prepare(j Job, opts []JobOption, now time.Time) (schedulers.Scheduled, jobSettings, error) {
 	var js jobSettings
 	if err := CheckJobName(j.Name); err != nil {
 		return schedulers.Scheduled{}, js, err
@@ -140,7 +140,10 @@ func prepare(j Job, opts []JobOption) (schedulers.Scheduled, jobSettings, error)
 			return schedulers.Scheduled{}, js, fmt.Errorf("%w: job %s: %v", ErrBadJob, j.Name, err)
 		}
 	}
-	return schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched}, js, nil
+	if err := checkPolicy(j.Name, js, sched, now); err != nil {
+		return schedulers.Scheduled{}, js, err
+	}
+	return schedulers.Scheduled{Job: jobs.Job(j), Spec: j.Schedule, Schedule: sched, Policy: js.policy}, js, nil
 }
 
 // closed is a channel closed from the start.
@@ -189,7 +192,7 @@ func (s *Scheduler) removeLocked(name string) (<-chan struct{}, error) {
 // definition starts once it has: from the job's next tick, unless the
 // current run lasts past it. It returns at once.
 func (s *Scheduler) Replace(j Job, opts ...JobOption) error {
-	sc, js, err := prepare(j, opts)
+	sc, js, err := prepare(j, opts, s.set.clock.Now())
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +72,58 @@ func TestAddRejectsBadJobs(t *testing.T) {
 		if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Add(%q): %v, want %v naming %s", tc.job.Name, err, tc.is, tc.want)
 		}
+	}
+}
+
+// TestAddRejectsBadJobOptions: each job option is validated by Add, with
+// an error naming the job, the option and the value.
+func TestAddRejectsBadJobOptions(t *testing.T) {
+	s, err := scheduler.New(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func(name, spec string) scheduler.Job { return scheduler.Job{Name: name, Schedule: spec, Run: nop} }
+	for _, tc := range []struct {
+		job  scheduler.Job
+		opt  scheduler.JobOption
+		want string
+	}{
+		{job("a", "@every 1s"), scheduler.WithOverlap(scheduler.Overlap(7)), "job a: WithOverlap: overlap Overlap(7): want forbid, replace or buffer_one"},
+		{job("b", "@every 1s"), scheduler.WithRetries(-1, 0), "job b: WithRetries: retries -1: must not be negative"},
+		{job("c", "@every 1s"), scheduler.WithRetries(3, -time.Second), "job c: WithRetries: retry_backoff -1s: must not be negative"},
+		{job("d", "@every 1s"), scheduler.WithTimeout(-time.Second), "job d: WithTimeout: timeout -1s: must not be negative"},
+		{job("e", "@every 1s"), scheduler.WithStartingDeadline(-time.Second), "job e: WithStartingDeadline: starting_deadline -1s: must not be negative"},
+		{job("f", "@every 10s"), scheduler.WithStartingDeadline(11 * time.Second),
+			"job f: WithStartingDeadline: starting_deadline 11s: must not exceed the schedule's shortest interval, 10s"},
+		{job("g", "0 9 * * 1-5"), scheduler.WithStartingDeadline(25 * time.Hour),
+			"job g: WithStartingDeadline: starting_deadline 25h0m0s: must not exceed the schedule's shortest interval, 24h0m0s"},
+	} {
+		err := s.Add(tc.job, tc.opt)
+		if !errors.Is(err, scheduler.ErrBadJob) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Add(%s): %v, want ErrBadJob naming %q", tc.job.Name, err, tc.want)
+		}
+	}
+	for i, opt := range []scheduler.JobOption{
+		scheduler.WithOverlap(scheduler.BufferOne), scheduler.WithRetries(3, 0), scheduler.WithTimeout(time.Minute),
+		scheduler.WithStartingDeadline(0), scheduler.WithStartingDeadline(24 * time.Hour),
+	} {
+		if err := s.Add(job(fmt.Sprintf("ok_%d", i), "0 9 * * 1-5"), opt); err != nil {
+			t.Errorf("Add: %v", err)
+		}
+	}
+}
+
+func TestParseOverlap(t *testing.T) {
+	for _, o := range []scheduler.Overlap{scheduler.Forbid, scheduler.Replace, scheduler.BufferOne} {
+		if got, err := scheduler.ParseOverlap(o.String()); err != nil || got != o {
+			t.Errorf("ParseOverlap(%q) = %v, %v; want %v", o.String(), got, err, o)
+		}
+	}
+	if names := []string{scheduler.Forbid.String(), scheduler.Replace.String(), scheduler.BufferOne.String()}; strings.Join(names, " ") != "forbid replace buffer_one" {
+		t.Errorf("names %v, want the jobs file's: forbid replace buffer_one", names)
+	}
+	if _, err := scheduler.ParseOverlap("allow"); err == nil || !strings.Contains(err.Error(), `"allow"`) {
+		t.Errorf("ParseOverlap(allow): %v, want an error naming it", err)
 	}
 }
 

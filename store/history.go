@@ -20,6 +20,9 @@ const (
 	// ResultLost: the run's node lost its lease during the run, or died:
 	// then the node that took the lease over records the run as lost.
 	ResultLost = "lost"
+	// ResultTimeout: the run outlasted its job's timeout, and its context
+	// was cancelled.
+	ResultTimeout = "timeout"
 )
 
 // MaxErrorBytes is the longest RunRecord.Error a history keeps: an error
@@ -48,7 +51,8 @@ type RunRecord struct {
 	// Duration is how long the run took; zero for a lost run recorded by
 	// another node, whose end nobody saw.
 	Duration time.Duration
-	// Result is one of ResultOK, ResultError, ResultCancelled, ResultLost.
+	// Result is one of ResultOK, ResultError, ResultCancelled, ResultLost,
+	// ResultTimeout.
 	Result string
 	// Error is the run's error, at most MaxErrorBytes (TruncateError).
 	Error string

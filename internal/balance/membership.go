@@ -272,12 +272,39 @@ func (m *Membership) candidatesLocked(now time.Time) []Candidate {
 func (m *Membership) Preferred(job string) (Candidate, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clk.Now()
-	if m.listedAt.IsZero() || now.Sub(m.listedAt) > m.TTL() {
+	if !m.activeLocked() {
 		return Candidate{}, false
 	}
-	id, ok := m.assigned[job]
-	if !ok {
+	return m.candidateLocked(m.assigned[job])
+}
+
+// PreferredWithout returns the member that should lead job among the
+// candidates other than the member id: the successor of a member that has
+// released the job (a graceful stop, before the others see its record
+// go). Every node that sees the same candidates names the same successor.
+// It answers as Preferred does when id is not a candidate.
+func (m *Membership) PreferredWithout(job, id string) (Candidate, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.activeLocked() {
+		return Candidate{}, false
+	}
+	others := slices.DeleteFunc(slices.Clone(m.candidates), func(c Candidate) bool { return c.ID == id })
+	if len(others) == len(m.candidates) {
+		return m.candidateLocked(m.assigned[job])
+	}
+	return m.candidateLocked(Assign(m.jobs, others, m.hasLocked)[job])
+}
+
+// activeLocked reports whether balance is active: the members were read
+// within a record's TTL.
+func (m *Membership) activeLocked() bool {
+	return !m.listedAt.IsZero() && m.clk.Now().Sub(m.listedAt) <= m.TTL()
+}
+
+// candidateLocked returns the member with identity id ("" for none).
+func (m *Membership) candidateLocked(id string) (Candidate, bool) {
+	if id == "" {
 		return Candidate{}, false
 	}
 	if id == m.cfg.Self.ID {

@@ -33,6 +33,8 @@ type Metrics struct {
 	storeCalls   *prometheus.CounterVec
 	storeLatency *prometheus.HistogramVec
 	historyDrops *prometheus.CounterVec
+	lateRuns     *prometheus.CounterVec
+	retries      *prometheus.CounterVec
 	// countStoreCalls is false when an RPC counter feeds the store metrics.
 	countStoreCalls bool
 	jobs            func() []schedulers.Status
@@ -78,11 +80,18 @@ func New(reg prometheus.Registerer, jobs func() []schedulers.Status) (*Metrics, 
 			Name: "scheduler_history_dropped_total",
 			Help: `Run records this node did not write to the shared history: "queue full", "write failed".`,
 		}, []string{"job", "reason"}),
+		lateRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scheduler_late_runs_total",
+			Help: `Ticks this node ran late, catching up a tick no node ran in its time ("Catching up").`,
+		}, []string{"job"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scheduler_retries_total", Help: `Retries of failed runs on this node ("Retrying").`,
+		}, []string{"job"}),
 		countStoreCalls: true,
 	}
 	leader := prometheus.NewDesc("scheduler_leader", "1 where this node holds the job's lease.", []string{"job"}, nil)
 	for _, c := range []prometheus.Collector{m.runs, m.skipped, m.lag, m.duration, m.leaseLost, m.storeCalls,
-		m.storeLatency, m.historyDrops, leaderCollector{desc: leader, jobs: jobs}} {
+		m.storeLatency, m.historyDrops, m.lateRuns, m.retries, leaderCollector{desc: leader, jobs: jobs}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
@@ -111,6 +120,8 @@ func (m *Metrics) AddJob(job string) {
 		m.historyDrops.WithLabelValues(job, r)
 	}
 	m.leaseLost.WithLabelValues(job)
+	m.lateRuns.WithLabelValues(job)
+	m.retries.WithLabelValues(job)
 }
 
 // ObserveRPC records one store RPC; pass it to the Datastore RPC counter,
@@ -151,6 +162,14 @@ func (m *Metrics) HistoryDropped(job, reason string) {
 }
 
 var _ schedulers.HistoryObserver = (*Metrics)(nil)
+
+var _ schedulers.PolicyObserver = (*Metrics)(nil)
+
+// LateRun implements schedulers.PolicyObserver.
+func (m *Metrics) LateRun(job string) { m.lateRuns.WithLabelValues(job).Inc() }
+
+// Retried implements schedulers.PolicyObserver.
+func (m *Metrics) Retried(job string) { m.retries.WithLabelValues(job).Inc() }
 
 // LeaseLost implements schedulers.Observer.
 func (m *Metrics) LeaseLost(job string) { m.leaseLost.WithLabelValues(job).Inc() }

@@ -52,6 +52,9 @@ func TestWhatTheSchedulersDoIsCounted(t *testing.T) {
 	m.Finished("a", time.Second, errors.New("boom"))
 	m.Skipped("b", schedulers.SkipSatOut)
 	m.LeaseLost("a")
+	m.LateRun("a")
+	m.Retried("a")
+	m.Retried("a")
 	m.StoreCall("a", "claim", time.Millisecond, nil)
 	m.StoreCall("b", "claim", time.Millisecond, fmt.Errorf("wrapped: %w", store.ErrTickTaken))
 	m.StoreCall("b", "get", time.Millisecond, store.ErrNotFound)
@@ -64,6 +67,10 @@ func TestWhatTheSchedulersDoIsCounted(t *testing.T) {
 		`scheduler_skipped_total{job="b",reason="sat out"} 1`,
 		`scheduler_skipped_total{job="a",reason="missed"} 0`,
 		`scheduler_lease_lost_total{job="a"} 1`,
+		`scheduler_late_runs_total{job="a"} 1`,
+		`scheduler_late_runs_total{job="b"} 0`,
+		`scheduler_retries_total{job="a"} 2`,
+		`scheduler_retries_total{job="b"} 0`,
 		`scheduler_leader{job="a"} 1`,
 		`scheduler_leader{job="b"} 0`,
 		`scheduler_tick_lag_seconds_count{job="a"} 1`,

@@ -78,7 +78,8 @@ func (s *Scheduler) RunNow(ctx context.Context) (ManualRun, error) {
 
 // waitForTick waits, like sleepUntil, until it is time to handle tick t (t
 // for the holder, FollowerDelay later for the others), serving manual run
-// requests meanwhile. It reports false when ctx ends.
+// requests and starting a buffered tick meanwhile. It reports false when
+// ctx ends.
 func (s *Scheduler) waitForTick(ctx context.Context, t time.Time) bool {
 	for {
 		at := t
@@ -96,6 +97,9 @@ func (s *Scheduler) waitForTick(ctx context.Context, t time.Time) bool {
 			return false
 		case <-timer.C:
 			return true
+		case <-s.bufferedEnded(): // nil, never ready, when no tick is buffered
+			timer.Stop()
+			s.startBuffered(ctx) // overlap.go
 		case reply := <-s.act.requests:
 			timer.Stop()
 			run, err := s.runNow(ctx, t)

@@ -119,6 +119,10 @@ type cluster struct {
 	dur   func() time.Duration
 	log   *syncBuffer
 	nodes map[string]*node
+	// policy is every node's job policy; jobFor, if set, replaces the
+	// recorder's job (policies_test.go).
+	policy Policy
+	jobFor func(node string) jobs.Job
 }
 
 func newCluster(t *testing.T, spec string, jobDuration time.Duration) *cluster {
@@ -145,10 +149,14 @@ func (c *cluster) startOn(name string, offset time.Duration, st store.Store) *no
 	}
 	n := &node{name: name, store: &faultyStore{Store: st}, done: make(chan struct{})}
 	timing := DefaultTiming()
+	job := c.rec.job(name, c.dur)
+	if c.jobFor != nil {
+		job = c.jobFor(name)
+	}
 	n.sched, err = New(Config{
-		Job: c.rec.job(name, c.dur), Spec: c.spec, Schedule: sched, Store: n.store,
+		Job: job, Spec: c.spec, Schedule: sched, Store: n.store,
 		Clock: clock.Offset(clock.Real{}, offset), Identity: NewIdentity(name), Timing: timing,
-		Log: zerolog.New(c.log).Hook(timeHook{}),
+		Log: zerolog.New(c.log).Hook(timeHook{}), Policy: c.policy,
 	})
 	if err != nil {
 		c.t.Fatal(err)
@@ -163,9 +171,13 @@ func (c *cluster) startOn(name string, offset time.Duration, st store.Store) *no
 // stop shuts a node down gracefully and waits for it.
 func (n *node) stop() { n.cancel(); <-n.done }
 
+// stopAll shuts every node down at once, and waits for them all.
 func (c *cluster) stopAll() {
 	for _, n := range c.nodes {
-		n.stop()
+		n.cancel()
+	}
+	for _, n := range c.nodes {
+		<-n.done
 	}
 }
 

@@ -14,19 +14,26 @@ func TestDecideStart(t *testing.T) {
 	here := preference{Known: true, To: balance.Candidate{ID: self, Node: "a"}}
 	elsewhere := preference{Known: true, To: balance.Candidate{ID: "b/1", Node: "b"}}
 	for _, tc := range []struct {
-		name             string
-		running, leading bool
-		pref             preference
-		want             tickStep
+		name    string
+		running bool
+		overlap Overlap
+		leading bool
+		pref    preference
+		want    tickStep
 	}{
-		{"a run still runs", true, true, here, stepSkipOverlap},
-		{"a run still runs, not leading", true, false, preference{}, stepSkipOverlap},
-		{"a follower reads first", false, false, here, stepRead},
-		{"the holder claims", false, true, preference{}, stepClaim},
-		{"the holder claims what balance gives it", false, true, here, stepClaim},
-		{"the holder hands over what balance gives another", false, true, elsewhere, stepHandOver},
+		{"a run still runs", true, Forbid, true, here, stepSkipOverlap},
+		{"a run still runs, not leading", true, Forbid, false, preference{}, stepSkipOverlap},
+		{"a run still runs, Replace", true, Replace, true, here, stepReplace},
+		{"a run still runs, Replace, preferred elsewhere", true, Replace, true, elsewhere, stepReplace},
+		{"a run still runs, BufferOne", true, BufferOne, true, here, stepBuffer},
+		{"a follower reads first", false, Forbid, false, here, stepRead},
+		{"a follower reads first, whatever the policy", false, Replace, false, here, stepRead},
+		{"the holder claims", false, Forbid, true, preference{}, stepClaim},
+		{"the holder claims, BufferOne", false, BufferOne, true, preference{}, stepClaim},
+		{"the holder claims what balance gives it", false, Forbid, true, here, stepClaim},
+		{"the holder hands over what balance gives another", false, Forbid, true, elsewhere, stepHandOver},
 	} {
-		if got := decideStart(tc.running, tc.leading, tc.pref, self); got != tc.want {
+		if got := decideStart(tc.running, tc.overlap, tc.leading, tc.pref, self); got != tc.want {
 			t.Errorf("%s: decideStart = %d, want %d", tc.name, got, tc.want)
 		}
 	}
@@ -55,12 +62,19 @@ func TestDecide(t *testing.T) {
 	paused.Record.Paused = true
 	mine := lease.State{Kind: lease.Mine, Record: rec(self, tick.Add(-time.Second)), Until: deadline.Add(timing.Grace)}
 
+	third := preference{Known: true, To: balance.Candidate{ID: "c/1", Node: "c"}}
+	turn := tick.Add(timing.Grace) // the end of the holder's turn
 	for _, tc := range []struct {
 		name       string
 		read       bool
 		st         lease.State
 		now        time.Time // default now
+		startBy    time.Time // default deadline
 		pref       preference
+		releasedBy string
+		successor  preference
+		lookBack   bool
+		prevTick   time.Time // default the tick before: the holder's latest claim
 		deferUntil time.Time
 		want       tickDecision
 	}{
@@ -82,18 +96,30 @@ func TestDecide(t *testing.T) {
 		{name: "paused, the tick taken", read: true,
 			st:   lease.State{Kind: lease.Free, Record: store.Lease{Tick: tick, Paused: true}},
 			want: tickDecision{Step: stepSitOut, Why: "tick taken"}},
-		{name: "held past the following tick", read: true, st: held(deadline),
-			want: tickDecision{Step: stepSitOut, Why: "lease held"}},
-		{name: "held past the following tick, preferred elsewhere", read: true, st: held(deadline), pref: elsewhere,
-			want: tickDecision{Step: stepSitOut, Why: "lease held"}},
+		// A holder that has not claimed the tick, whose lease lapses too
+		// late: one more look at the end of its turn, when it may have
+		// released the lease (a graceful stop during a run).
+		{name: "held past the following tick, unclaimed: look at the end of the holder's turn", read: true, st: held(deadline),
+			want: tickDecision{Step: stepAwaitRelease, Why: "holder has not claimed the tick", At: turn}},
+		{name: "held past the following tick, preferred elsewhere: the same", read: true, st: held(deadline), pref: elsewhere,
+			want: tickDecision{Step: stepAwaitRelease, Why: "holder has not claimed the tick", At: turn}},
+		{name: "held past the following tick, the holder's latest claim older than the tick before: sit out", read: true,
+			st: held(deadline), prevTick: tick.Add(-ms(500)), want: tickDecision{Step: stepSitOut, Why: "lease held"}},
+		{name: "held past the following tick, at the end of the holder's turn: sit out", read: true, st: held(deadline),
+			now: turn, want: tickDecision{Step: stepSitOut, Why: "lease held"}},
+		{name: "held, the holder's turn past the starting deadline: sit out", read: true, st: held(deadline),
+			startBy: turn, want: tickDecision{Step: stepSitOut, Why: "lease held"}},
+		{name: "held, lapsing after the starting deadline: look at the end of the holder's turn", read: true,
+			st: held(tick.Add(ms(700))), startBy: tick.Add(ms(600)),
+			want: tickDecision{Step: stepAwaitRelease, Why: "holder has not claimed the tick", At: turn}},
 		{name: "held, being handed over here: wait Grace/2", read: true, st: held(deadline), pref: here,
 			want: tickDecision{Step: stepAwaitPreferred, Why: "handed over here", At: now.Add(ms(50)), DeferUntil: now.Add(ms(250))}},
 		{name: "held, handed over here, still waiting", read: true, st: held(deadline), pref: here,
 			now: now.Add(ms(220)), deferUntil: now.Add(ms(250)),
 			want: tickDecision{Step: stepAwaitPreferred, Why: "handed over here", At: now.Add(ms(250)), DeferUntil: now.Add(ms(250))}},
-		{name: "held, handed over here, the wait is over", read: true, st: held(deadline), pref: here,
-			now: now.Add(ms(250)), deferUntil: now.Add(ms(250)),
-			want: tickDecision{Step: stepSitOut, Why: "lease held", DeferUntil: now.Add(ms(250))}},
+		{name: "held, handed over here, the wait is over: look at the end of the holder's turn", read: true,
+			st: held(deadline), pref: here, now: now.Add(ms(250)), deferUntil: now.Add(ms(250)),
+			want: tickDecision{Step: stepAwaitRelease, Why: "holder has not claimed the tick", At: turn, DeferUntil: now.Add(ms(250))}},
 		{name: "held, lapsing soon: look at the lapse", read: true, st: held(now.Add(ms(100))), pref: elsewhere,
 			want: tickDecision{Step: stepAwaitLapse, Why: "lease lapses before the following tick", At: now.Add(ms(100))}},
 		{name: "held, lapsing before the following tick: look every Grace/2", read: true, st: held(now.Add(ms(400))),
@@ -104,6 +130,17 @@ func TestDecide(t *testing.T) {
 			want: tickDecision{Step: stepClaim, Why: "lease lapsed"}},
 		{name: "lapsed, but the following tick has come", read: true, st: held(now), now: deadline,
 			want: tickDecision{Step: stepSitOut, Why: "following tick reached"}},
+		{name: "lapsed within the starting deadline: catch up", read: true, st: held(turn), now: turn.Add(ms(10)),
+			startBy: tick.Add(ms(600)), want: tickDecision{Step: stepClaim, Why: "lease lapsed"}},
+		{name: "lapsed past the starting deadline", read: true, st: held(turn), now: tick.Add(ms(600)),
+			startBy: tick.Add(ms(600)), want: tickDecision{Step: stepSitOut, Why: "starting deadline passed"}},
+		{name: "held, lapsing before the starting deadline: look every Grace/2", read: true,
+			st: held(tick.Add(ms(550))), startBy: tick.Add(ms(600)),
+			want: tickDecision{Step: stepAwaitLapse, Why: "lease lapses before the following tick", At: tick.Add(ms(300))}},
+		{name: "the holder past its starting deadline (a store outage)", st: mine, now: tick.Add(ms(600)),
+			startBy: tick.Add(ms(600)), want: tickDecision{Step: stepSitOut, Why: "starting deadline passed"}},
+		{name: "released after the tick, seen at the end of the holder's turn: catch up", read: true, st: free,
+			now: turn, want: tickDecision{Step: stepClaim, Why: "lease free"}},
 		{name: "free, balance off", read: true, st: free,
 			want: tickDecision{Step: stepClaim, Why: "lease free"}},
 		{name: "free, preferred here", read: true, st: free, pref: here,
@@ -123,13 +160,45 @@ func TestDecide(t *testing.T) {
 			want: tickDecision{Step: stepAwaitPreferred, Why: "free, preferred elsewhere", At: now.Add(ms(50)), DeferUntil: now.Add(ms(250))}},
 		{name: "free, balance paused", read: true, st: free, pref: preference{},
 			want: tickDecision{Step: stepClaim, Why: "lease free"}},
+		// Released by the node balance prefers (it stops, and views still
+		// have it): nobody defers to it; its successor claims at once.
+		{name: "released by the preferred node, successor here", read: true, st: free, pref: elsewhere,
+			releasedBy: other, successor: here, want: tickDecision{Step: stepClaim, Why: "released, successor"}},
+		{name: "released by the preferred node, successor elsewhere: leave it to the successor", read: true, st: free,
+			pref: elsewhere, releasedBy: other, successor: third,
+			want: tickDecision{Step: stepAwaitPreferred, Why: "free, preferred elsewhere", At: now.Add(ms(50)), DeferUntil: now.Add(ms(250))}},
+		{name: "released by the preferred node, no successor known: claim", read: true, st: free, pref: elsewhere,
+			releasedBy: other, want: tickDecision{Step: stepClaim, Why: "released, successor"}},
+		{name: "released by another than the preferred node: defer as usual", read: true, st: free, pref: elsewhere,
+			releasedBy: "c/1", successor: here,
+			want: tickDecision{Step: stepAwaitPreferred, Why: "free, preferred elsewhere", At: now.Add(ms(50)), DeferUntil: now.Add(ms(250))}},
+		{name: "free, preferred elsewhere, the wait capped by the starting deadline", read: true, st: free, pref: elsewhere,
+			startBy: now.Add(ms(100)),
+			want:    tickDecision{Step: stepAwaitPreferred, Why: "free, preferred elsewhere", At: now.Add(ms(50)), DeferUntil: now.Add(ms(100))}},
+		// The tick due before a node started (catchup.go).
+		{name: "look back: never run, a new job", read: true, st: lease.State{}, lookBack: true,
+			want: tickDecision{Step: stepSitOut, Why: "never run"}},
+		{name: "look back: run before, the tick unclaimed: catch up", read: true, st: free, lookBack: true,
+			want: tickDecision{Step: stepClaim, Why: "lease free"}},
+		{name: "look back: the tick taken", read: true, lookBack: true,
+			st:   lease.State{Kind: lease.Free, Record: store.Lease{Tick: tick, Version: 3}},
+			want: tickDecision{Step: stepSitOut, Why: "tick taken"}},
 	} {
 		at := now
 		if !tc.now.IsZero() {
 			at = tc.now
 		}
-		got := decide(tickView{Tick: tick, Deadline: deadline, Now: at, Read: tc.read, Lease: tc.st, Self: self,
-			Pref: tc.pref, DeferUntil: tc.deferUntil, Timing: timing})
+		startBy := deadline
+		if !tc.startBy.IsZero() {
+			startBy = tc.startBy
+		}
+		prevTick := tick.Add(-time.Second)
+		if !tc.prevTick.IsZero() {
+			prevTick = tc.prevTick
+		}
+		got := decide(tickView{Tick: tick, Deadline: deadline, StartBy: startBy, Now: at, Read: tc.read, Lease: tc.st,
+			Self: self, Pref: tc.pref, ReleasedBy: tc.releasedBy, Successor: tc.successor, LookBack: tc.lookBack,
+			PrevTick: prevTick, DeferUntil: tc.deferUntil, Timing: timing})
 		if got != tc.want {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
 		}

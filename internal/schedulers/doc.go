@@ -15,7 +15,10 @@
 // and claims each tick directly. Other nodes read the record once per tick,
 // FollowerDelay after it, and sit out. If the holder has not claimed the
 // tick and its lease lapses before the following tick, they wait for the
-// lapse and claim then: a dead holder's tick runs late, not never.
+// lapse and claim then: a dead holder's tick runs late, not never. If its
+// lease lapses later, they look once more at the end of the holder's turn
+// (Grace after the tick), when a holder that stopped during a run that
+// crossed the tick may have released it (see Catch-up).
 //
 // A run is covered by its claim's lease, and is not renewed while that
 // lease is still trusted: most runs end within it and write nothing more,
@@ -28,9 +31,38 @@
 // when trust ends without a newer write, the run's context is cancelled
 // (package lease's Guard), which leaves the job the rest of the lease to
 // stop before any peer can take over. A tick that comes while the previous run still
-// runs is recorded as taken, logged "Skipped" and run by no one (Forbid).
-// On shutdown a node stops claiming, lets its run finish (ShutdownTimeout),
-// and releases the lease, so a peer claims the next tick on time.
+// runs is handled by the job's overlap policy (overlap.go): recorded as
+// taken, logged "Skipped" and run by no one (Forbid, the default); or the
+// run is cancelled and the tick starts once it has returned (Replace); or
+// the tick is claimed and starts when the run ends (BufferOne). On shutdown
+// a node stops claiming, lets its run finish (ShutdownTimeout), and
+// releases the lease, so a peer claims the next tick on time.
+//
+// # Catch-up
+//
+// A tick that no node ran in its time runs once, late, on whichever node
+// can claim it before its StartBy: the following tick, or sooner by the
+// job's starting deadline (Policy.StartingDeadline; 0: never late). A node
+// starting looks at the latest tick due before it started (after every
+// node was down: only that one, never a burst; not for a job that never
+// ran); a follower claims a tick whose holder did not claim it once its
+// lease is released or has lapsed; a store call failing at a tick is
+// retried until StartBy. The claim is an ordinary one, so a tick caught up
+// runs once at most, and never after a later one: the store refuses any
+// tick at or before the recorded one. A claim sent Grace or more after its
+// tick is logged "Catching up" (with late_by) and counted
+// (PolicyObserver.LateRun). A tick past its StartBy is left unclaimed, and
+// the next claim logs it "Tick missed by every node".
+//
+// # Runs
+//
+// A run calls the job through a chain of wrappers (attempt.go), each a
+// policy: a panic is recovered as an error; a failed call is retried
+// (Policy.Retries, "Retrying", RetryBackoff doubling and jittered), under
+// the same claim and term, while the run's context lives, the node is not
+// stopping, and the attempt would start before StartBy; the run's context is
+// cancelled past Policy.Timeout (result "timeout"). The history's record
+// counts the attempts.
 //
 // # Time
 //
@@ -55,10 +87,14 @@
 // whose job is preferred elsewhere hands it over at a tick, between runs:
 // it releases the lease instead of claiming, and the preferred node claims
 // that tick after FollowerDelay. Other nodes defer: they claim a released
-// lease only if the preferred node has not Grace/2 later. A lapsed lease
-// (its holder died) is claimed at once by whoever sees the lapse first, and
-// moved by balance at a later tick: a takeover never waits for views of
-// the members to agree.
+// lease only if the preferred node has not Grace/2 later. No node defers to
+// the node that released the lease (on a hand-over, or on shutdown while
+// views still prefer it): each defers to its successor, the node balance
+// prefers among the others (balance.Membership.PreferredWithout), which
+// claims at once; a node stopping names it in its "Released" event (to).
+// A lapsed lease (its holder died) is claimed at once by whoever sees the
+// lapse first, and moved by balance at a later tick: a takeover never waits
+// for views of the members to agree.
 //
 // Balance promises that with a stable membership every job has one
 // preferred node, that a move happens between runs and costs no tick, and
@@ -78,7 +114,13 @@
 //     For writes that must hold even then, the run's context carries the
 //     fencing token (jobs.TokenFrom).
 //   - On a graceful shutdown no tick is lost: the lease is released before
-//     the process exits.
+//     the process exits, and a tick its last run crossed is caught up.
+//   - A tick no node ran in its time (every node down over it, a lease
+//     held over it) runs once, late, if a node can claim it before its
+//     starting deadline.
+//   - No overlap policy runs two runs of a job at once: a run is cancelled
+//     (Replace) only by its own node, which holds the lease throughout, and
+//     the next starts only once it has returned.
 //   - A holder that dies costs its ticks until its lease lapses: Grace past
 //     the next tick between runs and during a run its claim covers, about
 //     LeaseDuration after its last renewal during a run that outlasted its
@@ -149,11 +191,16 @@
 //
 // # Not promised
 //
-// A tick can be lost, never doubled: when the store is unreachable until the
-// following tick, when a claim is confirmed too late to run safely, or when
+// A tick can be lost, never doubled: when the store is unreachable until its
+// starting deadline, when a claim is confirmed too late to run safely, when
 // every other node started after the dead holder's last write (a node that
-// has just started waits a whole TTL). A tick is not retried after its
-// following tick has come. Nodes must share the schedule of a job.
+// has just started waits a whole TTL), or when a stopping holder releases
+// the lease after the end of its turn and no node looks again before the
+// deadline. Of ticks missed while every node was down, only the latest runs.
+// A tick is not claimed, nor a run retried, at or after its starting
+// deadline (at the latest its following tick). A tick buffered (BufferOne)
+// when its node stops is skipped. Nodes must share the schedule and the
+// policy of a job.
 //
 // A process frozen in the middle of a run (a long GC pause, SIGSTOP, a VM
 // migration) resumes its job's code at the same moment as the timer that

@@ -16,11 +16,13 @@ import (
 	"go-leader-election/store"
 )
 
-// Scheduled is one job as a node runs it: the job and its schedule.
+// Scheduled is one job as a node runs it: the job, its schedule and its
+// policy.
 type Scheduled struct {
 	Job      jobs.Job
 	Spec     string
 	Schedule Schedule
+	Policy   Policy
 }
 
 // GroupConfig is what a Group is built from: the fields shared by every
@@ -98,7 +100,7 @@ func (g *Group) newScheduler(j Scheduled) (*Scheduler, error) {
 	sc := Config{
 		Job: j.Job, Spec: j.Spec, Schedule: j.Schedule, Store: cfg.Store, Clock: cfg.Clock,
 		Identity: cfg.Identity, Timing: cfg.Timing, Log: cfg.Log, Health: g.health, Observer: cfg.Observer,
-		History: g.history, Control: cfg.Control,
+		History: g.history, Control: cfg.Control, Policy: j.Policy,
 	}
 	if cfg.Membership != nil { // a nil *Membership in the interface would not be a nil Balancer
 		sc.Balance = cfg.Membership

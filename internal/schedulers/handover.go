@@ -23,6 +23,17 @@ func (s *Scheduler) handOver(t time.Time, to balance.Candidate) bool {
 	return true
 }
 
+// successor is balance's preference for the job among the nodes other than
+// the process without, which released it: the node that claims next in its
+// place, as a hand-over names the node it gives the job to.
+func (s *Scheduler) successor(without string) preference {
+	if s.cfg.Balance == nil {
+		return preference{}
+	}
+	to, ok := s.cfg.Balance.PreferredWithout(s.job.Name, without)
+	return preference{Known: ok, To: to}
+}
+
 // preference is balance's current answer for the job.
 func (s *Scheduler) preference() preference {
 	if s.cfg.Balance == nil {

@@ -155,7 +155,9 @@ func resultOf(err error) string {
 		return store.ResultOK
 	case errors.Is(err, errLostLeadership):
 		return store.ResultLost
-	case errors.Is(err, errShutdownTimeout), errors.Is(err, context.Canceled):
+	case errors.Is(err, errTimeout):
+		return store.ResultTimeout
+	case errors.Is(err, errShutdownTimeout), errors.Is(err, errReplaced), errors.Is(err, context.Canceled):
 		return store.ResultCancelled
 	default:
 		return store.ResultError

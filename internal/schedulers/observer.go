@@ -27,3 +27,11 @@ func (nopObserver) Finished(string, time.Duration, error)          {}
 func (nopObserver) Skipped(string, string)                         {}
 func (nopObserver) LeaseLost(string)                               {}
 func (nopObserver) StoreCall(string, string, time.Duration, error) {}
+
+// PolicyObserver is told of what the jobs' policies do, for metrics: a late
+// run (a tick caught up, "Catching up") and a retry ("Retrying"). An
+// Observer may implement it.
+type PolicyObserver interface {
+	LateRun(job string)
+	Retried(job string)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"go-leader-election/internal/runctx"
@@ -20,14 +19,19 @@ var (
 
 // activeRun is one run of the job on this node.
 type activeRun struct {
-	tok     jobs.Token
-	info    *runctx.Run // what the job is told of its run, and reports to
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
+	tok    jobs.Token
+	info   *runctx.Run // what the job is told of its run, and reports to
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// loop is the Run loop's context: once it ends (shutdown), no retry
+	// starts.
+	loop    context.Context
+	startBy time.Time // no retry starts at or after it
 	start   time.Time
 	done    chan struct{}            // closed when the job has returned
 	ended   chan struct{}            // closed when the run's bookkeeping is over
 	renewal interface{ Stop() bool } // starts renewWhileRunning when the first renewal is due
+	renewed chan struct{}            // closed when renewWhileRunning has returned, if it started
 	// renewedAt is the send time of the run's latest successful renewal,
 	// triedAt that of its latest attempt (renewWhileRunning's goroutine only).
 	renewedAt, triedAt time.Time
@@ -49,7 +53,8 @@ func (s *Scheduler) start(ctx context.Context, t time.Time, st lease.State) *act
 	tok := jobs.Token{Name: s.job.Name, Tick: t, Term: st.Record.Term}
 	info := &runctx.Run{Job: s.job.Name, Tick: t, Term: tok.Term, Node: s.id.Node, ID: store.RunID(s.job.Name, t),
 		Attempt: 1, KillGrace: s.t.KillGrace(), Output: s.outputTo(t)}
-	r := &activeRun{tok: tok, info: info, start: now, done: make(chan struct{}), ended: make(chan struct{})}
+	r := &activeRun{tok: tok, info: info, loop: ctx, startBy: s.startBy(t, s.cfg.Schedule.Next(t)), start: now,
+		done: make(chan struct{}), ended: make(chan struct{}), renewed: make(chan struct{})}
 	jobCtx := runctx.With(jobs.WithToken(context.WithoutCancel(ctx), tok), info)
 	r.ctx, r.cancel = s.lease.Guard(jobCtx, func(cause error) error { return s.lost(r, cause) })
 	s.mu.Lock()
@@ -86,12 +91,9 @@ func (s *Scheduler) lost(r *activeRun, cause error) error {
 
 func (s *Scheduler) execute(r *activeRun) {
 	defer close(r.ended)
-	stack, err := s.runJob(r.ctx)
-	if cause := context.Cause(r.ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		err = cause // why the run was cancelled says more than "context canceled"
-	}
+	err := withCause(r.ctx, s.call(r)(r.ctx))
 	close(r.done)
-	r.renewal.Stop()
+	renewing := !r.renewal.Stop() // renewWhileRunning has started, and sees done
 	dur := s.clk.Now().Sub(r.start)
 	r.cancel(nil)
 
@@ -100,9 +102,12 @@ func (s *Scheduler) execute(r *activeRun) {
 	if err != nil {
 		rec.Error = err.Error()
 		ev = s.log.Error().Err(err)
-		if stack != "" {
-			ev = ev.Str("stack", stack)
+		if p := (*panicError)(nil); errors.As(err, &p) {
+			ev = ev.Str("stack", p.stack)
 		}
+	}
+	if r.info.Attempt > 1 {
+		ev = ev.Int("attempts", r.info.Attempt)
 	}
 	ev.Str("tick", formatTick(r.tok.Tick)).Int64("term", r.tok.Term).Str("duration", dur.String()).Msg("Finished")
 	s.obs.Finished(s.job.Name, dur, err)
@@ -115,6 +120,9 @@ func (s *Scheduler) execute(r *activeRun) {
 	// Renewals during the run may have shortened the lease to
 	// LeaseDuration; hold it again until the next tick plus Grace, as
 	// between any two runs.
+	if renewing {
+		<-r.renewed // its renewal in flight, if any, first
+	}
 	st := s.lease.State()
 	want := s.cfg.Schedule.Next(s.clk.Now()).Add(s.t.Grace)
 	if st.Kind == lease.Mine && st.Until.Before(want) {
@@ -122,21 +130,10 @@ func (s *Scheduler) execute(r *activeRun) {
 	}
 }
 
-// runJob runs the job once, turning a panic into an error (with its stack)
-// so that one job's bug neither kills the process nor leaves the lease held
-// by a dead run.
-func (s *Scheduler) runJob(ctx context.Context) (stack string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			stack, err = string(debug.Stack()), fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return "", s.job.Run(ctx)
-}
-
 // renewWhileRunning keeps the lease trusted until the job returns, writing
 // it only when renewDue says so.
 func (s *Scheduler) renewWhileRunning(r *activeRun) {
+	defer close(r.renewed)
 	for {
 		select {
 		case <-r.done:

@@ -49,12 +49,18 @@ type Config struct {
 	// (balance.Membership): a holder hands a job over, between runs, to the
 	// node it prefers.
 	Balance Balancer
+	// Policy is the job's overlap policy, starting deadline, retries and
+	// timeout (policy.go); the zero Policy is the defaults.
+	Policy Policy
 }
 
 // Balancer answers which member should lead a job, and whether it has an
-// opinion (see balance.Membership.Preferred).
+// opinion (see balance.Membership.Preferred); PreferredWithout answers the
+// same among the members other than the process id (a node that has
+// released the job).
 type Balancer interface {
 	Preferred(job string) (balance.Candidate, bool)
+	PreferredWithout(job, id string) (balance.Candidate, bool)
 }
 
 // Scheduler runs one job on this node, on the ticks no other node runs.
@@ -68,10 +74,11 @@ type Scheduler struct {
 	obs   Observer
 	lease *lease.Lease
 
-	mu   sync.Mutex
-	run  *activeRun
-	last *LastRun
-	next time.Time
+	mu      sync.Mutex
+	run     *activeRun
+	waiting *buffered // a tick to start when run ends (BufferOne; overlap.go)
+	last    *LastRun
+	next    time.Time
 
 	act actions // the operator's actions (actions.go)
 }
@@ -94,6 +101,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
+	}
+	if err := cfg.Policy.Validate(cfg.Schedule, cfg.Clock.Now()); err != nil {
+		return nil, fmt.Errorf("schedulers: job %s: %w", cfg.Job.Name, err)
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
@@ -120,6 +130,7 @@ func New(cfg Config) (*Scheduler, error) {
 // if this node holds it, and returns.
 func (s *Scheduler) Run(ctx context.Context) {
 	s.log.Info().Str("schedule", s.cfg.Spec).Str("first_tick", formatTick(s.cfg.Schedule.Next(s.clk.Now()))).Msg("Scheduled")
+	s.lookBack(ctx) // the latest tick due, if nobody may have run it (catchup.go)
 	var last time.Time
 	for {
 		t := s.nextTick(last)

@@ -8,7 +8,9 @@ import (
 )
 
 // shutdown waits for a running job (cancelling it after ShutdownTimeout),
-// then releases the lease if the record still names this node.
+// then releases the lease if the record still names this node. The release
+// names the successor, the node balance prefers among the others: the
+// others see this node release the job, and none defers to it.
 func (s *Scheduler) shutdown() {
 	if r := s.running(); r != nil {
 		timer := s.clk.NewTimer(s.t.ShutdownTimeout)
@@ -22,12 +24,19 @@ func (s *Scheduler) shutdown() {
 			<-r.ended
 		}
 	}
+	if b := s.takeBuffered(); b != nil {
+		s.dropBuffered(b, "shutdown") // overlap.go
+	}
 	st := s.lease.State()
 	if st.Record.Holder == s.id.Holder {
 		err := s.lease.Release(context.Background())
 		switch {
 		case err == nil:
-			s.log.Info().Int64("term", st.Record.Term).Msg("Released")
+			ev := s.log.Info().Int64("term", st.Record.Term)
+			if to := s.successor(s.id.Holder); to.Known {
+				ev = ev.Str("to", to.To.Node)
+			}
+			ev.Msg("Released")
 		case errors.Is(err, store.ErrNotHolder):
 			s.log.Info().Int64("term", st.Record.Term).Msg("Lease already taken over; nothing to release")
 		default:

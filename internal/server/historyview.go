@@ -96,7 +96,7 @@ func newHistoryView(runs []store.RunRecord, err error, now time.Time) historyVie
 		v.Bar = append(v.Bar, barCell{Class: resultClass(r.Result), Title: title})
 	}
 	var parts []string
-	for _, res := range []string{store.ResultOK, store.ResultError, store.ResultCancelled, store.ResultLost} {
+	for _, res := range []string{store.ResultOK, store.ResultError, store.ResultTimeout, store.ResultCancelled, store.ResultLost} {
 		if counts[res] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[res], res))
 		}
@@ -127,7 +127,7 @@ func runDuration(r store.RunRecord) string {
 // version) look like errors rather than successes.
 func resultClass(result string) string {
 	switch result {
-	case store.ResultOK, store.ResultError, store.ResultCancelled, store.ResultLost:
+	case store.ResultOK, store.ResultError, store.ResultTimeout, store.ResultCancelled, store.ResultLost:
 		return result
 	}
 	return store.ResultError
