@@ -104,11 +104,11 @@ func (r *sessions) keepAliveAll(ctx context.Context, ids []string, received time
 // renewal is one write of a session's record, which every keepalive of the
 // session that comes while it is in flight shares.
 type renewal struct {
-	done  chan struct{}
-	sent  time.Time // when the write was sent
-	ttl   *durationpb.Duration
-	gone  bool
-	err   error
+	done chan struct{}
+	sent time.Time // when the write was sent
+	ttl  *durationpb.Duration
+	gone bool
+	err  error
 }
 
 // writeGap is the least time between two writes of one session's record by

@@ -72,7 +72,7 @@ type Server struct {
 	elections    *registry
 	sessions     *sessions
 	storeOK      store.Health
-	health    *health.Server
+	health       *health.Server
 
 	done      chan struct{} // closed by Close: ends watches and the sweeper
 	closeOnce sync.Once
