@@ -43,8 +43,9 @@ func ownLease(rec store.Lease) bool {
 	return rec.Held() && !underSession
 }
 
-// observe records rec, just read or written, and returns the election's
-// state by this server's observation: the newest record it knows (a read
+// observe records rec, just read or written (waking the election's watchers
+// if it is news), and returns the election's state by this server's
+// observation: the newest record it knows (a read
 // answered late is older than what another call saw since) and, when a node
 // holds it by its own lease, until when.
 func (r *registry) observe(name string, rec store.Lease) lease.State {
@@ -58,10 +59,13 @@ func (r *registry) observe(name string, rec store.Lease) lease.State {
 		e = &election{obs: lease.NewObserver(r.s.clk)}
 		r.m[name] = e
 	}
+	news := rec.Version > e.obs.State().Record.Version
 	st := e.obs.Observe(rec)
 	e.used = time.Now()
 	if e.hub != nil {
-		e.hub.poke()
+		if news {
+			e.hub.poke()
+		}
 	} else if !ownLease(st.Record) {
 		delete(r.m, name)
 	}

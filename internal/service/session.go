@@ -170,7 +170,7 @@ func (r *sessions) forget(now time.Time) int {
 
 // errNoSessions answers the session calls of a server without a session
 // store.
-var errNoSessions = status.Error(codes.FailedPrecondition, "this server keeps no sessions (it was started without a session store)")
+var errNoSessions = status.Error(codes.FailedPrecondition, "this server keeps no sessions: it has no session store")
 
 func sessionGone(id string) error {
 	return status.Errorf(codes.FailedPrecondition, "session %q is gone (closed, lapsed, or never created): create another", id)
