@@ -107,6 +107,7 @@ type renewal struct {
 	done chan struct{}
 	sent time.Time // when the write was sent
 	ttl  *durationpb.Duration
+	term int64
 	gone bool
 	err  error
 }
@@ -153,7 +154,7 @@ func (r *sessions) keepAlive(ctx context.Context, id string, received time.Time)
 	e.mu.Lock()
 	e.inflight = nil
 	if w.err == nil && !w.gone {
-		e.ttl, e.ttlpb, e.written = w.ttl.AsDuration(), w.ttl, w.sent
+		e.ttl, e.ttlpb, e.term, e.written = w.ttl.AsDuration(), w.ttl, w.term, w.sent
 	}
 	e.mu.Unlock()
 	close(w.done)
@@ -194,7 +195,7 @@ func (r *sessions) renew(ctx context.Context, e *session, w *renewal, ttl time.D
 		w.err = err
 	default:
 		e.observe(rec)
-		w.ttl = durationpb.New(rec.TTL)
+		w.ttl, w.term = durationpb.New(rec.TTL), rec.Term
 	}
 }
 

@@ -311,3 +311,25 @@ func TestSessionBadRequests(t *testing.T) {
 		t.Error("New accepted one store for elections and sessions")
 	}
 }
+
+// TestKeepAliveOnAnotherServer: a session created through one server is
+// renewed through another (a client that failed over), again and again.
+func TestKeepAliveOnAnotherServer(t *testing.T) {
+	ctx := ctxT(t)
+	elections, sessions := memory.New(), memory.New()
+	clk := &shiftClock{}
+	api1 := dial(t, start(t, service.Options{Store: elections, Sessions: sessions}).addr, "")
+	api2 := dial(t, start(t, service.Options{Store: elections, Sessions: sessions, Clock: clk}).addr, "")
+	id := createSession(t, ctx, api1, "a", 10*time.Second)
+	ka := openKeepAlives(t, ctx, api2)
+	for i := range 3 {
+		got := ka.send(id)[id]
+		if got.Gone || got.Ttl.AsDuration() != 10*time.Second || got.Age != nil {
+			t.Fatalf("keepalive %d through the second server: %v; want renewed by a write", i, got)
+		}
+		clk.Shift(2 * time.Second)
+	}
+	if rec, err := sessions.Get(ctx, id); err != nil || rec.Version != 4 {
+		t.Fatalf("session record %+v, %v; want version 4 (created, renewed three times)", rec, err)
+	}
+}
