@@ -48,22 +48,37 @@ func (s *Store) getBatch(batch []*call[string, store.Lease]) {
 	}
 }
 
-// claimBatch claims a batch of jobs in one transaction: one Lookup of every
-// key, then one Commit of the claims the rules accept. Each claim is judged
-// on the record as the transaction read it, exactly as a lone claim is; the
-// refused ones are simply left out of the commit. A lone claim takes the
-// ordinary path.
+// claimBatch claims a batch of jobs in one transaction (writeBatch).
 func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
+	writeBatch(s, "claim", batch, func(r store.ClaimRequest) string { return r.Job }, store.ClaimRequest.Apply)
+}
+
+// renewBatch renews a batch of jobs in one transaction (writeBatch): the
+// renewals of many sessions' keepalives, in the lease service.
+func (s *Store) renewBatch(batch []*call[store.RenewRequest, store.Lease]) {
+	writeBatch(s, "renew", batch, func(r store.RenewRequest) string { return r.Job }, store.RenewRequest.Apply)
+}
+
+// writeBatch applies a batch of writes, each of a job of its own, in one
+// transaction: one Lookup of every key, then one Commit of the writes the
+// rules accept (at most maxMutations: the coalescer's batch limit). Each
+// write is judged on the record as the transaction read it, exactly as a
+// lone one is; the refused ones are simply left out of the commit. A lone
+// write takes the ordinary path.
+func writeBatch[Req any](s *Store, op string, batch []*call[Req, store.Lease], job func(Req) string,
+	apply func(Req, store.Lease, bool) (store.Lease, error)) {
 	if len(batch) == 1 {
 		cl := batch[0]
-		cl.res, cl.err = s.update(context.Background(), "claim", cl.req.Job, cl.req.Apply)
+		cl.res, cl.err = s.update(context.Background(), op, job(cl.req), func(cur store.Lease, exists bool) (store.Lease, error) {
+			return apply(cl.req, cur, exists)
+		})
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	keys := make([]*datastore.Key, len(batch))
 	for i, cl := range batch {
-		keys[i] = s.key(cl.req.Job)
+		keys[i] = s.key(job(cl.req))
 	}
 	results := make([]outcome, len(batch))
 	body := func(tx *datastore.Transaction) error {
@@ -81,11 +96,11 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 			}
 			exists := kerr == nil
 			if kerr != nil && !errors.Is(kerr, datastore.ErrNoSuchEntity) {
-				results[i] = outcome{err: wrap(ctx, "claim", cl.req.Job, kerr)}
+				results[i] = outcome{err: wrap(ctx, op, job(cl.req), kerr)}
 				continue
 			}
-			ents[i].lease.Job = cl.req.Job
-			next, err := cl.req.Apply(ents[i].lease, exists)
+			ents[i].lease.Job = job(cl.req)
+			next, err := apply(cl.req, ents[i].lease, exists)
 			results[i] = outcome{lease: next, err: err}
 			if err != nil {
 				continue
@@ -116,15 +131,19 @@ func (s *Store) claimBatch(batch []*call[store.ClaimRequest, store.Lease]) {
 	case errors.Is(err, datastore.ErrConcurrentTransaction) || status.Code(err) == codes.Aborted ||
 		status.Code(err) == codes.AlreadyExists:
 		// Contention on one job, or a creation race, sinks the whole batch:
-		// each claim tries again on its own.
+		// each write tries again on its own.
 		var wg sync.WaitGroup
 		for _, cl := range batch {
-			wg.Go(func() { cl.res, cl.err = s.update(context.Background(), "claim", cl.req.Job, cl.req.Apply) })
+			wg.Go(func() {
+				cl.res, cl.err = s.update(context.Background(), op, job(cl.req), func(cur store.Lease, exists bool) (store.Lease, error) {
+					return apply(cl.req, cur, exists)
+				})
+			})
 		}
 		wg.Wait()
 	default:
 		for _, cl := range batch {
-			cl.err = wrap(ctx, "claim", cl.req.Job, err)
+			cl.err = wrap(ctx, op, job(cl.req), err)
 		}
 	}
 }

@@ -15,7 +15,10 @@
 //     When the rules refuse, the transaction is rolled back and the caller gets
 //     the sentinel error together with the record as it stands.
 //   - Cheap calls. Get is one non-transactional Lookup (strongly consistent,
-//     as lookups by key are). Claim, Renew and Release are two RPCs each: the
+//     as lookups by key are), shared with the Gets of other jobs made at the
+//     same moment; concurrent Claims, and concurrent Renews, of distinct jobs
+//     likewise share one transaction (up to 500 jobs, Datastore's limit of
+//     mutations per Commit). Claim, Renew and Release are two RPCs each: the
 //     Lookup that begins the transaction (no BeginTransaction call), then
 //     Commit, or Rollback when the rules refuse. Contention costs more: the
 //     client library retries an aborted transaction up to three times in all,
@@ -141,9 +144,10 @@ type Store struct {
 	members    memberVersions
 	clock      clockSamples
 	timeout    time.Duration
-	// gets and claims coalesce concurrent calls into multi-key RPCs.
+	// gets, claims and renews coalesce concurrent calls into multi-key RPCs.
 	gets   *coalescer[string, store.Lease]
 	claims *coalescer[store.ClaimRequest, store.Lease]
+	renews *coalescer[store.RenewRequest, store.Lease]
 	// history: kinds, limit, and the coalescer of appends (history.go).
 	historyKind, logKind string
 	historyLimit         int
@@ -180,6 +184,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	s.gets = &coalescer[string, store.Lease]{max: maxLookupKeys, key: func(job string) string { return job }, do: s.getBatch}
 	s.claims = &coalescer[store.ClaimRequest, store.Lease]{max: maxMutations,
 		key: func(r store.ClaimRequest) string { return r.Job }, do: s.claimBatch}
+	s.renews = &coalescer[store.RenewRequest, store.Lease]{max: maxMutations,
+		key: func(r store.RenewRequest) string { return r.Job }, do: s.renewBatch}
 	if s.kind == "" {
 		s.kind = DefaultKind
 	}
@@ -268,9 +274,19 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.Lease,
 	return l, err
 }
 
-// Renew implements store.Store in one transaction.
+// Renew implements store.Store in one transaction, shared with the
+// renewals of other jobs made at the same moment.
 func (s *Store) Renew(ctx context.Context, req store.RenewRequest) (store.Lease, error) {
-	return s.update(ctx, "renew", req.Job, req.Apply)
+	if req.Job == "" {
+		return store.Lease{}, errors.New("datastore: renew: empty job name")
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	l, err := s.renews.submit(ctx, req)
+	if err != nil && err == ctx.Err() { // gave up waiting for its batch
+		return store.Lease{}, wrap(ctx, "renew", req.Job, err)
+	}
+	return l, err
 }
 
 // Release implements store.Store in one transaction.
