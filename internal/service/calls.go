@@ -12,12 +12,27 @@ import (
 // cancellation (a write abandoned halfway is a write whose outcome is
 // unknown), and reports it to readiness and metrics as op.
 func (s *Server) call(ctx context.Context, op string, f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.StoreTimeout)
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
 	s.onCall(op, time.Since(start), err)
 	return err
+}
+
+// bounded is a context detached from its caller's cancellation and bounded
+// by the store timeout (bound): the calls made under it share that bound.
+type bounded struct{ context.Context }
+
+// bound returns ctx detached from its cancellation and bounded by the store
+// timeout, unless it is so already: a caller that makes many store calls at
+// once (a keepalive request) bounds them all with one timer.
+func (s *Server) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if b, ok := ctx.(bounded); ok {
+		return b, func() {}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.StoreTimeout)
+	return bounded{ctx}, cancel
 }
 
 // records is one of the server's stores (elections or sessions), its calls

@@ -51,23 +51,24 @@ func (s *Server) TryBecomeLeader(ctx context.Context, req *pb.TryBecomeLeaderReq
 	case err != nil:
 		return nil, storeError("claim", name, err)
 	}
-	granted, err := s.judgeRecord(ctx, name, rec)
-	if err != nil {
-		return nil, err
+	until := s.elections.observe(name, rec).Until
+	if c.session != nil {
+		until = c.session.until
 	}
 	s.logGrant(j, rec)
 	now := s.clk.Now()
 	return &pb.TryBecomeLeaderResponse{
 		Leader: true, Term: rec.Term, Ttl: durationpb.New(rec.TTL),
-		Current: leaderOf(rec.Node, rec.Term, granted.until, now),
+		Current: leaderOf(rec.Node, rec.Term, until, now),
 	}, nil
 }
 
 // candidate is who asks for an election: a node by a lease of its own, or
 // under a session.
 type candidate struct {
-	holder string
-	ttl    time.Duration
+	holder  string
+	ttl     time.Duration
+	session *sessionState // the session asked under, as judged; nil for none
 }
 
 // candidate checks the request's TTL, or its session: alive by this
@@ -96,7 +97,7 @@ func (s *Server) candidate(ctx context.Context, req *pb.TryBecomeLeaderRequest) 
 	case ss.rec.Node != req.GetNodeId():
 		return candidate{}, status.Errorf(codes.InvalidArgument, "session %q is node %q's, not %q's", id, ss.rec.Node, req.GetNodeId())
 	}
-	return candidate{holder: holderOf(id), ttl: ss.rec.TTL}, nil
+	return candidate{holder: holderOf(id), ttl: ss.rec.TTL, session: &ss}, nil
 }
 
 // refused answers a candidate whose claim lost to a write made meanwhile

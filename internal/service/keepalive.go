@@ -88,64 +88,96 @@ func (s *Server) KeepAlive(stream pb.LeaderElection_KeepAliveServer) error {
 // keepAliveAll renews ids at once (so that a store that batches concurrent
 // writes, as Datastore's does, writes them together), and answers each.
 func (r *sessions) keepAliveAll(ctx context.Context, ids []string, received time.Time) []*pb.KeepAliveResult {
+	ctx, cancel := r.s.bound(ctx) // one bound for every store call of the request
+	defer cancel()
 	out := make([]*pb.KeepAliveResult, len(ids))
-	if len(ids) == 1 {
-		out[0] = r.keepAlive(ctx, ids[0], received)
+	results := make([]pb.KeepAliveResult, len(ids)) // one allocation for all
+	for i := range out {
+		out[i] = &results[i]
+	}
+	if len(ids) == 1 || r.fastStore() {
+		for i, id := range ids {
+			r.keepAlive(ctx, id, received, out[i])
+		}
 		return out
 	}
 	var wg sync.WaitGroup
+	wg.Add(len(ids))
 	for i, id := range ids {
-		wg.Go(func() { out[i] = r.keepAlive(ctx, id, received) })
+		r.workers.run(func() {
+			defer wg.Done()
+			r.keepAlive(ctx, id, received, out[i])
+		})
 	}
 	wg.Wait()
 	return out
 }
 
+// fastWrite is how fast a store's renewals must be, on average, for the
+// ids of a keepalive request to be renewed one after the other, not all at
+// once: the memory store's take about a microsecond, and handing each to a
+// goroutine would cost more; Datastore's take milliseconds, and are batched
+// only when made at once.
+const fastWrite = 100 * time.Microsecond
+
+// fastStore reports whether the session store's renewals are fast.
+func (r *sessions) fastStore() bool { return time.Duration(r.writeTime.Load()) < fastWrite }
+
+// wrote notes how long a renewal took, in an average over the latest few.
+func (r *sessions) wrote(d time.Duration) {
+	avg := r.writeTime.Load()
+	r.writeTime.Store(avg + (int64(d)-avg)/16) // races lose a sample, no more
+}
+
 // renewal is one write of a session's record, which every keepalive of the
 // session that comes while it is in flight shares.
 type renewal struct {
-	done chan struct{}
-	sent time.Time // when the write was sent
+	done sync.WaitGroup // done when the write is
+	sent time.Time      // when the write was sent
 	ttl  *durationpb.Duration
 	term int64
 	gone bool
 	err  error
 }
 
-// writeGap is the least time between two writes of one session's record by
-// this server: Options.SessionWriteGap, and at most a sixth of its TTL, so
-// that a client keeping alive every third of the TTL is answered by a write
-// of its own.
+// writeGap is the least time between the keepalives that make two writes
+// of one session's record on this server: Options.SessionWriteGap, and at
+// most a sixth of its TTL, so that a client keeping alive every third of the
+// TTL is answered by a write of its own.
 func (r *sessions) writeGap(ttl time.Duration) time.Duration {
 	return min(r.s.opts.SessionWriteGap, ttl/6)
 }
 
-// keepAlive renews one session and answers. A keepalive that comes within
-// the write gap of this server's latest write of the session is answered
-// from that write, with its age; one that comes while a write is in flight
-// shares it. Either way the client counts the TTL from before the write was
-// sent, so it never relies on the session for longer than a keepalive of
-// its own would let it.
-func (r *sessions) keepAlive(ctx context.Context, id string, received time.Time) *pb.KeepAliveResult {
-	e := r.entry(id)
+// keepAlive renews one session and answers in res. A keepalive that comes
+// within the write gap of the one that made this server's latest write of
+// the session is answered from that write, with its age; one that comes
+// while a write is in flight shares it. Either way the client counts the
+// TTL from before the write was sent, so it never relies on the session for
+// longer than a keepalive of its own would let it.
+func (r *sessions) keepAlive(ctx context.Context, id string, received time.Time, res *pb.KeepAliveResult) {
+	res.SessionId = id
+	e := r.entryAt(id, received)
 	e.mu.Lock()
 	switch {
 	case e.gone:
 		e.mu.Unlock()
 		r.s.opts.Metrics.keepAlive(keepAliveGone)
-		return &pb.KeepAliveResult{SessionId: id, Gone: true}
+		res.Gone = true
+		return
 	case e.inflight != nil:
 		w := e.inflight
 		e.mu.Unlock()
-		<-w.done
-		return w.answer(id, received, r.s.opts.Metrics)
-	case e.ttl > 0 && received.Sub(e.written) < r.writeGap(e.ttl):
-		ttl, age := e.ttlpb, received.Sub(e.written)
+		w.done.Wait()
+		w.answer(res, received, r.s.opts.Metrics)
+		return
+	case e.ttl > 0 && received.Sub(e.asked) < r.writeGap(e.ttl):
+		res.Ttl, res.Age = e.ttlpb, durationpb.New(max(received.Sub(e.written), 0))
 		e.mu.Unlock()
 		r.s.opts.Metrics.keepAlive(keepAliveRecent)
-		return &pb.KeepAliveResult{SessionId: id, Ttl: ttl, Age: durationpb.New(age)}
+		return
 	}
-	w := &renewal{done: make(chan struct{})}
+	w := &renewal{ttl: e.ttlpb}
+	w.done.Add(1)
 	e.inflight = w
 	ttl, term := e.ttl, e.term
 	e.mu.Unlock()
@@ -154,11 +186,11 @@ func (r *sessions) keepAlive(ctx context.Context, id string, received time.Time)
 	e.mu.Lock()
 	e.inflight = nil
 	if w.err == nil && !w.gone {
-		e.ttl, e.ttlpb, e.term, e.written = w.ttl.AsDuration(), w.ttl, w.term, w.sent
+		e.ttl, e.ttlpb, e.term, e.written, e.asked = w.ttl.AsDuration(), w.ttl, w.term, w.sent, received
 	}
 	e.mu.Unlock()
-	close(w.done)
-	return w.answer(id, received, r.s.opts.Metrics)
+	w.done.Done()
+	w.answer(res, received, r.s.opts.Metrics)
 }
 
 // renew writes the session's renewal (reading its record first when this
@@ -187,6 +219,7 @@ func (r *sessions) renew(ctx context.Context, e *session, w *renewal, ttl time.D
 	}
 	w.sent = r.s.clk.Now()
 	rec, err := r.recs.renew(ctx, store.RenewRequest{Job: e.id, Holder: e.holder, Term: term, TTL: ttl, Now: w.sent})
+	r.wrote(r.s.clk.Now().Sub(w.sent))
 	switch {
 	case errors.Is(err, store.ErrNotHolder):
 		e.observe(rec)
@@ -195,24 +228,27 @@ func (r *sessions) renew(ctx context.Context, e *session, w *renewal, ttl time.D
 		w.err = err
 	default:
 		e.observe(rec)
-		w.ttl, w.term = durationpb.New(rec.TTL), rec.Term
+		if w.ttl == nil || w.ttl.AsDuration() != rec.TTL {
+			w.ttl = durationpb.New(rec.TTL)
+		}
+		w.term = rec.Term
 	}
 }
 
-// answer is w's answer to a keepalive received at received.
-func (w *renewal) answer(id string, received time.Time, m *Metrics) *pb.KeepAliveResult {
+// answer is w's answer to a keepalive received at received, in res.
+func (w *renewal) answer(res *pb.KeepAliveResult, received time.Time, m *Metrics) {
 	switch {
 	case w.gone:
 		m.keepAlive(keepAliveGone)
-		return &pb.KeepAliveResult{SessionId: id, Gone: true}
+		res.Gone = true
 	case w.err != nil:
 		m.keepAlive(keepAliveFailed)
-		return &pb.KeepAliveResult{SessionId: id, Error: "store: " + w.err.Error()}
+		res.Error = "store: " + w.err.Error()
+	default:
+		m.keepAlive(keepAliveWritten)
+		res.Ttl = w.ttl
+		if age := received.Sub(w.sent); age > 0 {
+			res.Age = durationpb.New(age)
+		}
 	}
-	m.keepAlive(keepAliveWritten)
-	res := &pb.KeepAliveResult{SessionId: id, Ttl: w.ttl}
-	if age := received.Sub(w.sent); age > 0 {
-		res.Age = durationpb.New(age)
-	}
-	return res
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -54,10 +55,14 @@ func newSessionID() string {
 // sessions keeps this server's observation of the sessions it has been
 // asked about, and its latest renewal of each (keepalive.go).
 type sessions struct {
-	s    *Server
-	recs records
-	mu   sync.Mutex
-	m    map[string]*session
+	s       *Server
+	recs    records
+	workers *pool // runs the keepalives of requests of several ids
+	// writeTime is the average time a renewal takes, in nanoseconds
+	// (fastStore).
+	writeTime atomic.Int64
+	mu        sync.Mutex
+	m         map[string]*session
 }
 
 // session is what this server keeps of one session.
@@ -72,15 +77,19 @@ type session struct {
 	ttlpb    *durationpb.Duration
 	term     int64
 	written  time.Time // when this server sent its latest successful write
+	asked    time.Time // when the keepalive that made that write was received
 	inflight *renewal  // a renewal being written, which keepalives join
 }
 
 func newSessions(s *Server) *sessions {
-	return &sessions{s: s, recs: records{s: s, st: s.opts.Sessions, prefix: "session_"}, m: map[string]*session{}}
+	return &sessions{s: s, recs: records{s: s, st: s.opts.Sessions, prefix: "session_"}, workers: newPool(s.done), m: map[string]*session{}}
 }
 
 // entry returns id's session, creating it.
-func (r *sessions) entry(id string) *session {
+func (r *sessions) entry(id string) *session { return r.entryAt(id, r.s.clk.Now()) }
+
+// entryAt is entry for a caller that knows the time (used at now).
+func (r *sessions) entryAt(id string, now time.Time) *session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.m[id]
@@ -88,7 +97,7 @@ func (r *sessions) entry(id string) *session {
 		e = &session{id: id, holder: holderOf(id), obs: lease.NewObserver(r.s.clk)}
 		r.m[id] = e
 	}
-	e.used = time.Now()
+	e.used = now
 	return e
 }
 
@@ -202,7 +211,7 @@ func (s *Server) CreateSession(ctx context.Context, req *pb.CreateSessionRequest
 		e := s.sessions.entry(id)
 		e.observe(rec)
 		e.mu.Lock()
-		e.ttl, e.ttlpb, e.term, e.written = rec.TTL, durationpb.New(rec.TTL), rec.Term, sent
+		e.ttl, e.ttlpb, e.term, e.written, e.asked = rec.TTL, durationpb.New(rec.TTL), rec.Term, sent, sent
 		e.mu.Unlock()
 		s.log.Info().Str("node", rec.Node).Str("ttl", ttl.String()).Msg("Session created")
 		return &pb.CreateSessionResponse{SessionId: id, Ttl: durationpb.New(rec.TTL)}, nil
