@@ -19,6 +19,10 @@ const (
 	maxMutations  = 500
 )
 
+// batchesInFlight bounds the batches of one kind of call in flight at once,
+// under load (coalescer.par).
+const batchesInFlight = 4
+
 // getBatch reads a batch of leases with one Lookup.
 func (s *Store) getBatch(batch []*call[string, store.Lease]) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)

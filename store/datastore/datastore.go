@@ -181,10 +181,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		namespace: cfg.Namespace,
 		timeout:   cfg.Timeout,
 	}
-	s.gets = &coalescer[string, store.Lease]{max: maxLookupKeys, key: func(job string) string { return job }, do: s.getBatch}
-	s.claims = &coalescer[store.ClaimRequest, store.Lease]{max: maxMutations,
+	s.gets = &coalescer[string, store.Lease]{max: maxLookupKeys, par: batchesInFlight, key: func(job string) string { return job }, do: s.getBatch}
+	s.claims = &coalescer[store.ClaimRequest, store.Lease]{max: maxMutations, par: batchesInFlight,
 		key: func(r store.ClaimRequest) string { return r.Job }, do: s.claimBatch}
-	s.renews = &coalescer[store.RenewRequest, store.Lease]{max: maxMutations,
+	s.renews = &coalescer[store.RenewRequest, store.Lease]{max: maxMutations, par: batchesInFlight,
 		key: func(r store.RenewRequest) string { return r.Job }, do: s.renewBatch}
 	if s.kind == "" {
 		s.kind = DefaultKind
