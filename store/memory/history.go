@@ -51,9 +51,9 @@ func (s *Store) Runs(_ context.Context, job string, limit int) ([]store.RunRecor
 func (s *Store) SetPaused(_ context.Context, job string, paused bool) (store.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[job]
+	cur, ok := s.leases.get(job)
 	next := store.ApplyPause(job, cur, ok, paused)
-	s.leases[job] = next
+	s.leases.put(job, next)
 	return next, nil
 }
 
@@ -61,14 +61,14 @@ func (s *Store) SetPaused(_ context.Context, job string, paused bool) (store.Lea
 func (s *Store) ClaimManual(_ context.Context, req store.ClaimRequest) (store.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
+	cur, ok := s.leases.get(req.Job)
 	var log store.RunLog
 	if h := s.runs[req.Job]; h != nil {
 		log = h.log
 	}
 	next, err := req.ApplyManual(cur, ok, log)
 	if err == nil {
-		s.leases[req.Job] = next
+		s.leases.put(req.Job, next)
 	}
 	return next, err
 }

@@ -16,7 +16,7 @@ import (
 // zero value is not usable; call New.
 type Store struct {
 	mu      sync.Mutex
-	leases  map[string]store.Lease
+	leases  *table
 	members map[string]store.Member
 	runs    map[string]*runLog // history, by job (history.go)
 	limit   int                // runs kept per job
@@ -33,7 +33,7 @@ func WithHistoryLimit(n int) Option {
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{leases: make(map[string]store.Lease), members: make(map[string]store.Member),
+	s := &Store{leases: newTable(), members: make(map[string]store.Member),
 		runs: make(map[string]*runLog), limit: store.DefaultHistoryLimit}
 	for _, o := range opts {
 		o(s)
@@ -51,7 +51,7 @@ var (
 // Get implements store.Store.
 func (s *Store) Get(_ context.Context, job string) (store.Lease, error) {
 	s.mu.Lock()
-	l, ok := s.leases[job]
+	l, ok := s.leases.get(job)
 	s.mu.Unlock()
 	if !ok {
 		return store.Lease{}, store.ErrNotFound
@@ -63,10 +63,10 @@ func (s *Store) Get(_ context.Context, job string) (store.Lease, error) {
 func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
+	cur, ok := s.leases.get(req.Job)
 	next, err := req.Apply(cur, ok)
 	if err == nil {
-		s.leases[req.Job] = next
+		s.leases.put(req.Job, next)
 	}
 	return next, err
 }
@@ -75,10 +75,10 @@ func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.Lease, e
 func (s *Store) Renew(_ context.Context, req store.RenewRequest) (store.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
+	cur, ok := s.leases.get(req.Job)
 	next, err := req.Apply(cur, ok)
 	if err == nil {
-		s.leases[req.Job] = next
+		s.leases.put(req.Job, next)
 	}
 	return next, err
 }
@@ -87,10 +87,10 @@ func (s *Store) Renew(_ context.Context, req store.RenewRequest) (store.Lease, e
 func (s *Store) Release(_ context.Context, req store.ReleaseRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[req.Job]
+	cur, ok := s.leases.get(req.Job)
 	next, err := req.Apply(cur, ok)
 	if err == nil {
-		s.leases[req.Job] = next
+		s.leases.put(req.Job, next)
 	}
 	return err
 }
