@@ -180,9 +180,10 @@ func startEmulatorLE(t *testing.T) []string {
 
 // leaderScript is the command lock runs: it logs "start NODE TERM PID NANOS
 // [SLOT]", then "alive NODE NANOS" every 50ms, and "stop NODE NANOS" on
-// SIGTERM.
-const leaderScript = `echo "start $LEADER_NODE $LEADER_TERM $$ $(date +%s%N) $LEADER_SLOT"
-trap 'echo "stop $LEADER_NODE $(date +%s%N)"; exit 0' TERM
+// SIGTERM (trapped before the start is logged, so that a SIGTERM sent on
+// seeing the start is always logged).
+const leaderScript = `trap 'echo "stop $LEADER_NODE $(date +%s%N)"; exit 0' TERM
+echo "start $LEADER_NODE $LEADER_TERM $$ $(date +%s%N) $LEADER_SLOT"
 while :; do echo "alive $LEADER_NODE $(date +%s%N)"; sleep 0.05; done`
 
 // startLock starts "lock" on servers for election, running leaderScript;
