@@ -40,8 +40,14 @@ type leLine struct {
 // startLE starts the binary with args and env (PATH is added), until t ends.
 func startLE(t *testing.T, name string, env []string, args ...string) *leProc {
 	t.Helper()
+	return startExe(t, name, binary, env, args...)
+}
+
+// startExe is startLE of another executable.
+func startExe(t *testing.T, name, exe string, env []string, args ...string) *leProc {
+	t.Helper()
 	p := &leProc{t: t, name: name, exited: make(chan struct{}), news: make(chan struct{}, 1)}
-	p.cmd = exec.Command(binary, args...)
+	p.cmd = exec.Command(exe, args...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -172,16 +178,19 @@ func startEmulatorLE(t *testing.T) []string {
 	return []string{"DATASTORE_EMULATOR_HOST=" + hostLine.FindStringSubmatch(l.text)[1], "DATASTORE_PROJECT_ID=e2e"}
 }
 
-// leaderScript is the command lock runs: it logs "start NODE TERM PID NANOS",
-// then "alive NODE NANOS" every 50ms, and "stop NODE NANOS" on SIGTERM.
-const leaderScript = `echo "start $LEADER_NODE $LEADER_TERM $$ $(date +%s%N)"
-trap 'echo "stop $LEADER_NODE $(date +%s%N)"; exit 0' TERM
+// leaderScript is the command lock runs: it logs "start NODE TERM PID NANOS
+// [SLOT]", then "alive NODE NANOS" every 50ms, and "stop NODE NANOS" on
+// SIGTERM (trapped before the start is logged, so that a SIGTERM sent on
+// seeing the start is always logged).
+const leaderScript = `trap 'echo "stop $LEADER_NODE $(date +%s%N)"; exit 0' TERM
+echo "start $LEADER_NODE $LEADER_TERM $$ $(date +%s%N) $LEADER_SLOT"
 while :; do echo "alive $LEADER_NODE $(date +%s%N)"; sleep 0.05; done`
 
-// startLock starts "lock" on servers for election, running leaderScript.
-func startLock(t *testing.T, node string, servers []string, token, election string) *leProc {
+// startLock starts "lock" on servers for election, running leaderScript;
+// extra flags (--limit N) go before the election.
+func startLock(t *testing.T, node string, servers []string, token, election string, extra ...string) *leProc {
 	t.Helper()
-	args := []string{"lock", "--ttl", "2s", "--node", node}
+	args := append([]string{"lock", "--ttl", "2s", "--node", node}, extra...)
 	for _, s := range servers {
 		args = append(args, "--server", s)
 	}
@@ -199,6 +208,7 @@ type cmdRun struct {
 	pid         int
 	start, last time.Time // its start, and its latest alive or stop line
 	stopped     bool      // it logged its stop (SIGTERM)
+	slot        string    // its LEADER_SLOT, under lock --limit
 }
 
 // cmdRuns reads the commands' lives from lock processes' stdout.
@@ -222,12 +232,15 @@ func cmdRuns(t *testing.T, procs ...*leProc) []cmdRun {
 			}
 			switch f[0] {
 			case "start":
-				if len(f) == 5 {
+				if len(f) >= 5 {
 					out = append(out, cmdRun{node: f[1]})
 					r = &out[len(out)-1]
 					r.term, _ = strconv.ParseInt(f[2], 10, 64)
 					r.pid, _ = strconv.Atoi(f[3])
 					r.start, r.last = at(f[4]), at(f[4])
+					if len(f) > 5 {
+						r.slot = f[5]
+					}
 				}
 			case "alive", "stop":
 				if r != nil {

@@ -57,13 +57,16 @@ func (e *Election) Campaign(ctx context.Context) (*Leadership, error) {
 // closes, when the program must stop acting as leader: on Resign
 // (ErrResigned), or before the lease can lapse on any server when it could
 // not be renewed (ErrExpired) or a server said the term is over
-// (ErrDeposed).
+// (ErrDeposed). A Leadership held under a Session has no heartbeat of its
+// own: it ends with its session, with the session's cause.
 type Leadership struct {
-	e      *Election
-	term   int64
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	loop   chan struct{} // closed when the heartbeat loop has returned
+	e       *Election
+	term    int64
+	session *Session // nil: a lease of its own, heartbeaten
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	loop    chan struct{} // closed when the heartbeat loop has returned
+	unhook  func() bool   // stops following the session
 
 	mu      sync.Mutex
 	ttl     time.Duration // as last granted
@@ -81,6 +84,16 @@ func (e *Election) lead(parent context.Context, term int64, ttl time.Duration, s
 	return l
 }
 
+// leadUnder is the Leadership of e under session s, granted under term: it
+// ends when s does, with s's cause.
+func (e *Election) leadUnder(parent context.Context, s *Session, term int64) *Leadership {
+	l := &Leadership{e: e, term: term, session: s, loop: make(chan struct{})}
+	close(l.loop)
+	l.ctx, l.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	l.unhook = context.AfterFunc(s.ctx, func() { l.cancel(context.Cause(s.ctx)) })
+	return l
+}
+
 // Term is this leadership's term: a fencing token that grows at every
 // change of leader.
 func (l *Leadership) Term() int64 { return l.term }
@@ -88,8 +101,11 @@ func (l *Leadership) Term() int64 { return l.term }
 // Election returns the election led.
 func (l *Leadership) Election() *Election { return l.e }
 
-// TTL returns the TTL last granted.
+// TTL returns the TTL last granted (its session's, under a session).
 func (l *Leadership) TTL() time.Duration {
+	if l.session != nil {
+		return l.session.TTL()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.ttl
@@ -97,8 +113,11 @@ func (l *Leadership) TTL() time.Duration {
 
 // TrustedUntil is when this node stops acting as leader unless a heartbeat
 // succeeds first: Trust of the TTL granted, counted from before the latest
-// successful request was sent.
+// successful request was sent (its session's, under a session).
 func (l *Leadership) TrustedUntil() time.Time {
+	if l.session != nil {
+		return l.session.TrustedUntil()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.trusted
@@ -203,11 +222,16 @@ func (l *Leadership) keepAlive(sent time.Time) {
 // longer this node's is not an error.
 func (l *Leadership) Resign(ctx context.Context) error {
 	l.cancel(ErrResigned)
-	l.mu.Lock()
-	l.timer.Stop()
-	l.mu.Unlock()
-	<-l.loop
 	req := &pb.ReleaseLeadershipRequest{Election: l.e.name, NodeId: l.e.o.Node, Term: l.term}
+	if l.session != nil {
+		l.unhook()
+		req.SessionId = l.session.id
+	} else {
+		l.mu.Lock()
+		l.timer.Stop()
+		l.mu.Unlock()
+		<-l.loop
+	}
 	err := l.e.c.call(ctx, "resign", 0, time.Second, func(ctx context.Context, api pb.LeaderElectionClient) error {
 		_, err := api.ReleaseLeadership(ctx, req)
 		return err

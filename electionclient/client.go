@@ -50,7 +50,7 @@ type Config struct {
 
 // Retry describes a failed attempt that will be tried again.
 type Retry struct {
-	Op      string // "campaign", "heartbeat", "resign", "leader", "observe"
+	Op      string // "campaign", "heartbeat", "resign", "leader", "observe", "session", "keepalive", "close"
 	Server  string // the server that failed
 	Attempt int    // 1 for the first failure of this call
 	Err     error
@@ -61,9 +61,10 @@ type Retry struct {
 
 // Client calls a set of lease servers. Safe for concurrent use.
 type Client struct {
-	cfg   Config
-	conns []server
-	prefs atomic.Int32 // index of the server to try first
+	cfg    Config
+	conns  []server
+	prefs  atomic.Int32 // index of the server to try first
+	keeper *keeper      // the sessions' keepalive stream
 }
 
 type server struct {
@@ -89,6 +90,7 @@ func New(cfg Config) (*Client, error) {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(cfg.Token)))
 	}
 	c := &Client{cfg: cfg}
+	c.keeper = newKeeper(c)
 	for _, addr := range cfg.Servers {
 		w := newConnWatch(addr, cfg.TLS)
 		cc, err := grpc.NewClient(addr, append(append([]grpc.DialOption{grpc.WithTransportCredentials(w.credentials(cfg.TLS))}, opts...), cfg.DialOptions...)...)
@@ -101,9 +103,11 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Close closes the connections. Leaderships end by their own rules (Done
-// closes when the trusted time runs out); Resign them first.
+// Close closes the connections. Leaderships and sessions end by their own
+// rules (Done closes when the trusted time runs out); Resign and Close them
+// first.
 func (c *Client) Close() error {
+	c.keeper.close()
 	var errs []error
 	for _, s := range c.conns {
 		errs = append(errs, s.cc.Close())

@@ -9,6 +9,15 @@
 //	defer lead.Resign(context.Background())
 //	work(lead.Context())          // ends before the lease can lapse
 //
+// A program holding many elections holds them under one Session: one
+// keepalive stream per Client renews every session of the Client, and the
+// elections need no heartbeat of their own:
+//
+//	s, err := c.NewSession(ctx, electionclient.SessionOptions{TTL: 10 * time.Second})
+//	defer s.Close(context.Background()) // frees every election at once
+//	lead, err := s.Campaign(ctx, "shard-07") // as many as needed
+//	work(lead.Context())                    // ends when the session is lost
+//
 // # What it promises
 //
 //   - Self-fencing. A Leadership trusts each grant or renewal for a fraction
@@ -26,7 +35,11 @@
 //     (INVALID_ARGUMENT, UNAUTHENTICATED, a TLS mismatch: ErrTLS, ...) are
 //     returned at once.
 //   - Heartbeats every Trust/2 of the TTL (a third, by default), retried
-//     until the trusted time ends.
+//     until the trusted time ends. A Session is kept alive at the same pace,
+//     and trusted the same way (less the age of the write that answered a
+//     keepalive, when the server answers from a recent one); its stream
+//     moves to the next server when it fails or an answer is late by half
+//     the trusted time left. A Leadership under a Session ends with it.
 //
 // # What it does not promise
 //

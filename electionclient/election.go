@@ -49,6 +49,18 @@ type Election struct {
 // Election returns the election named name (1 to 256 bytes of printable
 // UTF-8), checking the options; it makes no call.
 func (c *Client) Election(name string, o ElectionOptions) (*Election, error) {
+	if err := pb.CheckName("election", name); err != nil {
+		return nil, fmt.Errorf("electionclient: %w", err)
+	}
+	o, err := electionOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Election{c: c, name: name, o: o}, nil
+}
+
+// electionOptions fills in o's defaults and checks it.
+func electionOptions(o ElectionOptions) (ElectionOptions, error) {
 	if o.Node == "" {
 		o.Node = DefaultNode()
 	}
@@ -61,15 +73,15 @@ func (c *Client) Election(name string, o ElectionOptions) (*Election, error) {
 	if o.PollInterval == 0 {
 		o.PollInterval = min(max(o.TTL/10, 50*time.Millisecond), 500*time.Millisecond)
 	}
-	switch err := errors.Join(pb.CheckName("election", name), pb.CheckName("node", o.Node), pb.CheckTTL(o.TTL)); {
+	switch err := errors.Join(pb.CheckName("node", o.Node), pb.CheckTTL(o.TTL)); {
 	case err != nil:
-		return nil, fmt.Errorf("electionclient: %w", err)
+		return o, fmt.Errorf("electionclient: %w", err)
 	case !(o.Trust > 0 && o.Trust < 1):
-		return nil, fmt.Errorf("electionclient: trust %v must be between 0 and 1, exclusive", o.Trust)
+		return o, fmt.Errorf("electionclient: trust %v must be between 0 and 1, exclusive", o.Trust)
 	case o.PollInterval < 0:
-		return nil, fmt.Errorf("electionclient: negative poll interval %s", o.PollInterval)
+		return o, fmt.Errorf("electionclient: negative poll interval %s", o.PollInterval)
 	}
-	return &Election{c: c, name: name, o: o}, nil
+	return o, nil
 }
 
 // Name returns the election's name.

@@ -8,7 +8,8 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// The causes of a Leadership's end (context.Cause of Context, and Err).
+// The causes of a Leadership's or a Session's end (context.Cause of
+// Context, and Err).
 var (
 	// ErrLost is matched by every cause of an end the program did not ask
 	// for: it must stop acting as leader.
@@ -21,6 +22,12 @@ var (
 	ErrDeposed = fmt.Errorf("%w: the server says this node no longer holds the lease under its term", ErrLost)
 	// ErrResigned: Resign ended the leadership.
 	ErrResigned = errors.New("electionclient: resigned")
+	// ErrSessionGone: a server said the session has ended (closed, or
+	// judged lapsed): it and every election held under it are lost.
+	ErrSessionGone = fmt.Errorf("%w: the server says the session is gone", ErrLost)
+	// ErrSessionClosed: Session.Close ended the session, and every
+	// leadership held under it.
+	ErrSessionClosed = errors.New("electionclient: session closed")
 )
 
 // retryable reports whether a call that failed with err may succeed if
@@ -60,7 +67,7 @@ func describe(err error) string {
 // wraps the gRPC status error (status.Code works on it), and for a TLS
 // refusal one of the TLS sentinels (ErrTLS).
 type CallError struct {
-	Op     string // "campaign", "heartbeat", "resign", "leader", "observe"
+	Op     string // "campaign", "heartbeat", "resign", "leader", "observe", "session", "keepalive", "close"
 	Server string
 	Err    error
 }

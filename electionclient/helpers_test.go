@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	pb "go-leader-election/api/leaderelection/v1"
 	"go-leader-election/electionclient"
@@ -34,13 +35,25 @@ type server struct {
 // addr ("127.0.0.1:0" if empty) until t ends.
 func startServer(t testing.TB, st store.Store, addr, token string) *server {
 	t.Helper()
-	if st == nil {
-		st = memory.New()
+	return startServerWith(t, service.Options{Store: st, Token: token}, addr)
+}
+
+// startServerWith serves a lease server with opts (memory stores by
+// default, a 20ms watch period) on addr ("127.0.0.1:0" if empty) until t
+// ends.
+func startServerWith(t testing.TB, opts service.Options, addr string) *server {
+	t.Helper()
+	if opts.Store == nil {
+		opts.Store = memory.New()
 	}
+	if opts.Sessions == nil {
+		opts.Sessions = memory.New()
+	}
+	opts.WatchPeriod = 20 * time.Millisecond
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	srv, err := service.New(service.Options{Store: st, Token: token, WatchPeriod: 20 * time.Millisecond})
+	srv, err := service.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +62,7 @@ func startServer(t testing.TB, st store.Store, addr, token string) *server {
 		t.Fatal(err)
 	}
 	s := &server{Server: srv, addr: ln.Addr().String(), calls: map[string]int{}, tick: make(chan struct{}, 1)}
-	s.g = srv.GRPCServer(grpc.ChainUnaryInterceptor(s.count))
+	s.g = srv.GRPCServer(grpc.ChainUnaryInterceptor(s.count), grpc.ChainStreamInterceptor(s.countStream))
 	go func() { _ = s.g.Serve(ln) }()
 	t.Cleanup(s.stop)
 	return s
@@ -70,6 +83,35 @@ func (s *server) count(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	}
 	s.note(key)
 	return resp, err
+}
+
+// countStream counts stream opens ("KeepAlive") and the messages of a
+// KeepAlive stream ("keepalive <id>" per session id).
+func (s *server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	s.note(info.FullMethod[len("/leaderelection.v1.LeaderElection/"):])
+	return h(srv, &countedStream{ServerStream: ss, s: s})
+}
+
+type countedStream struct {
+	grpc.ServerStream
+	s *server
+}
+
+func (c *countedStream) RecvMsg(m any) error {
+	err := c.ServerStream.RecvMsg(m)
+	if req, ok := m.(*pb.KeepAliveRequest); ok && err == nil {
+		for _, id := range req.SessionIds {
+			c.s.note("keepalive " + id)
+		}
+	}
+	return err
+}
+
+// callsOf returns how many calls of key the server has had.
+func (s *server) callsOf(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[key]
 }
 
 func (s *server) note(key string) {
@@ -130,4 +172,16 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// dialAPI returns a raw API client of addr, for what a test does behind the
+// client's back.
+func dialAPI(t testing.TB, addr string) pb.LeaderElectionClient {
+	t.Helper()
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return pb.NewLeaderElectionClient(cc)
 }

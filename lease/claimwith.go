@@ -35,7 +35,7 @@ func (l *Lease) ClaimWith(ctx context.Context, op string, tick time.Time, ttl ti
 // process has seen a newer write.
 func (l *Lease) ObserveUnlessOlder(rec store.Lease) State {
 	l.mu.Lock()
-	if rec.Version < l.known.Version {
+	if rec.Version < l.seen.known.Version {
 		st := l.stateLocked(l.clk.Now())
 		l.mu.Unlock()
 		return st

@@ -1,7 +1,9 @@
 // Package lease owns one process's view of one lease record and answers the
 // question every user of the protocol asks: who holds this lease, and until
 // when (State). The scheduler's per-job leases, the member records and the
-// lease service all hold their leases through a Lease.
+// lease service all hold their leases through a Lease. An Observer is the
+// same judgement for a process that only watches a record it does not hold
+// (a lease server judging its clients' leases and sessions).
 //
 // # What it promises
 //

@@ -55,10 +55,9 @@ type Lease struct {
 	clk clock.Clock
 
 	mu sync.Mutex
-	// known is the record as last read or written; seenAt is when this
-	// process first saw known.Version (the observed-time method).
-	known  store.Lease
-	seenAt time.Time
+	// seen is the record as last read or written, and when this process
+	// first saw its Version (the observed-time method).
+	seen observation
 	// sentAt, ttl and version describe this process's latest successful
 	// write as holder; zero sentAt means it does not hold the lease.
 	sentAt  time.Time
@@ -102,18 +101,14 @@ func (l *Lease) State() State {
 }
 
 func (l *Lease) stateLocked(now time.Time) State {
-	st := State{Record: l.known}
-	switch {
-	case l.known.Holder == l.cfg.Holder:
-		st.Kind = Stale
-		if !l.sentAt.IsZero() && now.Before(l.sentAt.Add(l.ttl)) {
-			st.Kind = Mine
-			st.Until = l.sentAt.Add(l.ttl)
-			st.TrustedUntil = l.sentAt.Add(time.Duration(float64(l.ttl) * l.cfg.Trust))
-		}
-	case l.known.Held():
-		st.Kind = Held
-		st.Until = l.seenAt.Add(l.known.TTL)
+	if l.seen.known.Holder != l.cfg.Holder {
+		return l.seen.othersState()
+	}
+	st := State{Record: l.seen.known, Kind: Stale}
+	if !l.sentAt.IsZero() && now.Before(l.sentAt.Add(l.ttl)) {
+		st.Kind = Mine
+		st.Until = l.sentAt.Add(l.ttl)
+		st.TrustedUntil = l.sentAt.Add(time.Duration(float64(l.ttl) * l.cfg.Trust))
 	}
 	return st
 }
@@ -134,10 +129,7 @@ func (l *Lease) Observe(rec store.Lease) State {
 // observeLocked notes rec and reports whether it shows that another process
 // wrote after this process's latest write as holder, while a guard watched.
 func (l *Lease) observeLocked(rec store.Lease) (taken bool) {
-	if rec.Version != l.known.Version || l.seenAt.IsZero() {
-		l.seenAt = l.clk.Now()
-	}
-	l.known = rec
+	l.seen.note(rec, l.clk.Now())
 	if rec.Holder != l.cfg.Holder && rec.Version > l.version {
 		taken = l.guard != nil
 		l.sentAt = time.Time{} // someone else wrote after this process's last write

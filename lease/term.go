@@ -46,10 +46,10 @@ func (l *Lease) ReleaseTerm(ctx context.Context, term int64) error {
 	if err == nil {
 		l.mu.Lock()
 		l.sentAt = time.Time{}
-		if l.known.Holder == l.cfg.Holder && l.known.Term == term {
-			l.known.Holder, l.known.Node = "", ""
-			l.known.Version++
-			l.seenAt = l.clk.Now()
+		if k := l.seen.known; k.Holder == l.cfg.Holder && k.Term == term {
+			k.Holder, k.Node = "", ""
+			k.Version++
+			l.seen.note(k, l.clk.Now())
 		}
 		l.mu.Unlock()
 	}

@@ -6,7 +6,13 @@
 //
 // lock [flags] ELECTION -- COMMAND [ARGS...] waits until it leads ELECTION,
 // runs COMMAND with LEADER_ELECTION, LEADER_NODE and LEADER_TERM in its
-// environment, and keeps the lease alive while it runs.
+// environment, and keeps the lease alive while it runs: it holds the
+// election under a session of its own (electionclient.Session), which it
+// closes when it exits. With --limit N it takes one of the N slots of a
+// semaphore (the elections ELECTION/slot-0 to ELECTION/slot-N-1, see
+// electionclient.Slots), so that up to N lock processes run their commands
+// at once, each told its slot (LEADER_SLOT) and the slot's term. leader
+// prints the leader of an election, or with --limit the holder of each slot.
 //
 // # What lock promises
 //

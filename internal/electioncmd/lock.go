@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -23,8 +24,10 @@ import (
 const lockUsage = `Usage: go-leader-election lock [flags] ELECTION -- COMMAND [ARGS...]
 
 Waits until this node leads ELECTION, then runs COMMAND with LEADER_ELECTION,
-LEADER_NODE and LEADER_TERM in its environment, keeping the lease alive. If
-the lease is lost, COMMAND gets SIGTERM, then SIGKILL after --grace, before
+LEADER_NODE and LEADER_TERM in its environment, keeping the lease alive (a
+session, kept alive over one stream). With --limit N, up to N lock processes
+run their commands at once, each holding one of N slots (LEADER_SLOT, from 0).
+If the lease is lost, COMMAND gets SIGTERM, then SIGKILL after --grace, before
 the lease can lapse, and lock exits 1. SIGINT and SIGTERM are forwarded to
 COMMAND; lock then waits for it, releases the lease and exits with its
 status. Flags:
@@ -36,8 +39,19 @@ type lockOptions struct {
 	ttl      time.Duration
 	grace    time.Duration
 	node     string
+	limit    int // 0: one holder, of ELECTION itself; else that many slots
 	election string
 	argv     []string
+}
+
+// elections are the elections lock campaigns on: ELECTION, or the slots of
+// its semaphore (electionclient.Slots).
+func (o lockOptions) elections() []string {
+	if o.limit == 0 {
+		return []string{o.election}
+	}
+	slots, _ := electionclient.Slots(o.election, o.limit) // checked by parseLock
+	return slots
 }
 
 func parseLock(args []string, stderr io.Writer) (lockOptions, error) {
@@ -47,6 +61,7 @@ func parseLock(args []string, stderr io.Writer) (lockOptions, error) {
 	fs.DurationVar(&o.ttl, "ttl", electionclient.DefaultTTL, "lease `TTL`, from 1s to 1h")
 	fs.DurationVar(&o.grace, "grace", 0, "how long COMMAND has between SIGTERM and SIGKILL when the lease is lost; under a third of --ttl (default a sixth of --ttl)")
 	fs.StringVar(&o.node, "node", "", "this node's `id` (default: the host name and a random suffix)")
+	fs.IntVar(&o.limit, "limit", 0, "let up to `N` holders run at once (a semaphore of N slots, the elections ELECTION/slot-0 to ELECTION/slot-N-1); LEADER_SLOT tells the command its slot")
 	if err := parse(fs, lockUsage, args, stderr); err != nil {
 		return o, err
 	}
@@ -62,6 +77,11 @@ func parseLock(args []string, stderr io.Writer) (lockOptions, error) {
 	o.election, o.argv = rest[0], rest[2:]
 	if err := pb.CheckName("ELECTION", o.election); err != nil {
 		return o, err
+	}
+	if limitSet(fs) {
+		if _, err := electionclient.Slots(o.election, o.limit); err != nil {
+			return o, fmt.Errorf("--limit %d: %w", o.limit, err)
+		}
 	}
 	if err := pb.CheckTTL(o.ttl); err != nil {
 		return o, fmt.Errorf("--ttl: %w", err)
@@ -97,10 +117,6 @@ func Lock(ctx context.Context, args []string, getenv func(string) string, stdout
 		return fmt.Errorf("lock: %w", err)
 	}
 	defer client.Close()
-	e, err := client.Election(o.election, electionclient.ElectionOptions{Node: o.node, TTL: o.ttl})
-	if err != nil {
-		return &ExitError{Code: 2, Err: fmt.Errorf("lock: %w", err)}
-	}
 	say := func(format string, a ...any) { fmt.Fprintf(stderr, "lock: "+format+"\n", a...) }
 
 	// lock forwards every SIGINT and SIGTERM it gets; ctx ending for another
@@ -112,7 +128,11 @@ func Lock(ctx context.Context, args []string, getenv func(string) string, stdout
 	defer close(done)
 	stop := stopRequests(ctx, sigs, done)
 
-	say("waiting to lead %q as %s (servers %s, ttl %s)", o.election, o.node, o.servers.String(), o.ttl)
+	if o.limit > 0 {
+		say("waiting for one of the %d slots of %q as %s (servers %s, ttl %s)", o.limit, o.election, o.node, o.servers.String(), o.ttl)
+	} else {
+		say("waiting to lead %q as %s (servers %s, ttl %s)", o.election, o.node, o.servers.String(), o.ttl)
+	}
 	// Only a stop request (a signal, or ctx's end) ends the campaign, so that
 	// it is told apart from a failure.
 	cctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -126,11 +146,16 @@ func Lock(ctx context.Context, args []string, getenv func(string) string, stdout
 		case <-cctx.Done():
 		}
 	}()
-	lead, err := e.Campaign(cctx)
+	sess, err := client.NewSession(cctx, electionclient.SessionOptions{Node: o.node, TTL: o.ttl})
+	var lead *electionclient.Leadership
+	if err == nil {
+		defer closeSession(sess, say)
+		lead, err = sess.CampaignAny(cctx, o.elections()...)
+	}
 	cancel(nil)
 	if sig, ok := <-interrupted; ok {
 		if lead != nil {
-			resign(lead, o, say, 5*time.Second)
+			resign(lead, say, 5*time.Second)
 		}
 		say("%v while waiting to lead %q; not starting the command", sig, o.election)
 		return &ExitError{Code: 128 + signum(sig)}
@@ -139,6 +164,16 @@ func Lock(ctx context.Context, args []string, getenv func(string) string, stdout
 		return fmt.Errorf("lock: %w", err)
 	}
 	return runLeader(lead, o, stdout, stderr, stop, say)
+}
+
+// closeSession closes the session, so that whatever it still holds is free
+// at once, and says so only when it fails.
+func closeSession(sess *electionclient.Session, say func(string, ...any)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := sess.Close(ctx); err != nil {
+		say("could not close the session: %v; it lapses after its TTL", err)
+	}
 }
 
 var errInterrupted = errors.New("interrupted")
@@ -174,14 +209,15 @@ func stopRequests(ctx context.Context, sigs <-chan os.Signal, done <-chan struct
 }
 
 // resign hands the lease back, within limit, and says how it went.
-func resign(lead *electionclient.Leadership, o lockOptions, say func(string, ...any), limit time.Duration) {
+func resign(lead *electionclient.Leadership, say func(string, ...any), limit time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
+	name := lead.Election().Name()
 	if err := lead.Resign(ctx); err != nil {
-		say("could not release %q (term %d): %v; it lapses after its TTL", o.election, lead.Term(), err)
+		say("could not release %q (term %d): %v; it lapses after its TTL", name, lead.Term(), err)
 		return
 	}
-	say("released %q (term %d)", o.election, lead.Term())
+	say("released %q (term %d)", name, lead.Term())
 }
 
 // runLeader runs the command while lead lasts.
@@ -189,15 +225,21 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 	cmd := exec.Command(o.argv[0], o.argv[1:]...)
 	cmd.Env = append(cmd.Environ(), "LEADER_ELECTION="+o.election, "LEADER_NODE="+o.node,
 		"LEADER_TERM="+strconv.FormatInt(lead.Term(), 10))
+	led := strconv.Quote(o.election)
+	if o.limit > 0 {
+		slot := slices.Index(o.elections(), lead.Election().Name())
+		cmd.Env = append(cmd.Env, "LEADER_SLOT="+strconv.Itoa(slot))
+		led = fmt.Sprintf("slot %d of %q", slot, o.election)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.WaitDelay = time.Second // output copying, when stdout is not a file
-	say("leading %q as %s, term %d; starting %q", o.election, o.node, lead.Term(), o.argv)
+	say("leading %s as %s, term %d; starting %q", led, o.node, lead.Term(), o.argv)
 	if !procgroup.ParentDeathSignal {
 		say("no parent-death signal on %s: if lock is killed, the command lives on", runtime.GOOS)
 	}
 	g, err := procgroup.Start(cmd, procgroup.Options{})
 	if err != nil {
-		resign(lead, o, say, 5*time.Second)
+		resign(lead, say, 5*time.Second)
 		code := 126
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 			code = 127
@@ -216,12 +258,12 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 				say("waiting for the command: %v", err)
 			}
 			if lostErr != nil {
-				say("command stopped (status %d) after losing %q", code, o.election)
-				resign(lead, o, say, 2*time.Second) // frees peers early if the record still names this node
-				return &ExitError{Code: 1, Err: fmt.Errorf("lock: lost the lease of %q (term %d): %w", o.election, lead.Term(), lostErr)}
+				say("command stopped (status %d) after losing %s", code, led)
+				resign(lead, say, 2*time.Second) // frees peers early if the record still names this node
+				return &ExitError{Code: 1, Err: fmt.Errorf("lock: lost the lease of %s (term %d): %w", led, lead.Term(), lostErr)}
 			}
 			say("command exited with status %d", code)
-			resign(lead, o, say, 5*time.Second)
+			resign(lead, say, 5*time.Second)
 			if code == 0 {
 				return nil
 			}
@@ -234,7 +276,7 @@ func runLeader(lead *electionclient.Leadership, o lockOptions, stdout, stderr io
 		case <-lost:
 			lost = nil
 			lostErr = lead.Err()
-			say("lost the lease of %q (term %d): %v; sending SIGTERM, SIGKILL in %s", o.election, lead.Term(), lostErr, o.grace)
+			say("lost the lease of %s (term %d): %v; sending SIGTERM, SIGKILL in %s", led, lead.Term(), lostErr, o.grace)
 			_ = g.Signal(syscall.SIGTERM)
 			t := time.NewTimer(o.grace)
 			defer t.Stop()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,9 @@ func TestParseLock(t *testing.T) {
 		{[]string{"--node", "a\x01", "prod", "--", "true"}, "--node"},
 		{[]string{"__x__", "--", "true"}, "reserved"},
 		{[]string{"--server", "", "prod", "--", "true"}, "empty server address"},
+		{[]string{"--limit", "3", "prod", "--", "true"}, ""},
+		{[]string{"--limit", "0", "prod", "--", "true"}, "--limit 0: electionclient: a semaphore's limit is 0"},
+		{[]string{"--limit", "2", strings.Repeat("x", 250), "--", "true"}, "--limit 2: electionclient: slot 0 of"},
 	} {
 		o, err := parseLock(c.args, &bytes.Buffer{})
 		switch {
@@ -53,7 +57,7 @@ func TestParseLock(t *testing.T) {
 // server serves the service in this process until t ends.
 func server(t *testing.T, token string) string {
 	t.Helper()
-	srv, err := service.New(service.Options{Store: memory.New(), Token: token})
+	srv, err := service.New(service.Options{Store: memory.New(), Sessions: memory.New(), Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,4 +183,88 @@ func TestLeaderCommand(t *testing.T) {
 	if Lookup("serve") == nil || Lookup("lock") == nil || Lookup("leader") == nil || Lookup("emulator") != nil {
 		t.Error("Lookup does not name exactly serve, lock and leader")
 	}
+}
+
+// TestLockLimit: three lock processes of a semaphore of two: two commands
+// run at once, each in a slot of its own (LEADER_SLOT), the third waits;
+// leader --limit lists the two holders; when one command ends, the third
+// starts in the slot it freed, under the slot's next term.
+func TestLockLimit(t *testing.T) {
+	addr := server(t, "")
+	dir := t.TempDir()
+	// Each command prints its slot and term, then runs until its stop file
+	// exists.
+	script := `echo "$LEADER_SLOT $LEADER_TERM"; while [ ! -e "` + dir + `/stop-$LEADER_NODE" ]; do sleep 0.02; done`
+	outs := map[string]*syncBuffer{}
+	done := make(chan string, 3)
+	for _, node := range []string{"a", "b", "c"} {
+		out := &syncBuffer{}
+		outs[node] = out
+		go func() {
+			var errs syncBuffer
+			if err := Lock(context.Background(), []string{"--server", addr, "--node", node, "--limit", "2", "batch", "--", "sh", "-c", script}, noEnv, out, &errs); err != nil {
+				t.Errorf("lock %s: %v\n%s", node, err, errs.String())
+			}
+			done <- node
+		}()
+	}
+	started := func() map[string]string {
+		got := map[string]string{}
+		for node, out := range outs {
+			if s := strings.TrimSpace(out.String()); s != "" {
+				got[node] = s
+			}
+		}
+		return got
+	}
+	for len(started()) < 2 {
+		time.Sleep(10 * time.Millisecond) // polling the commands' output
+	}
+	running := started()
+	var waiting string
+	slots := map[string]string{}
+	for node := range outs {
+		line, ok := running[node]
+		if !ok {
+			waiting = node
+			continue
+		}
+		slot := strings.Fields(line)[0]
+		if other, dup := slots[slot]; dup {
+			t.Fatalf("%s and %s run in the same slot %s", node, other, slot)
+		}
+		slots[slot] = node
+	}
+	if len(running) != 2 || slots["0"] == "" || slots["1"] == "" {
+		t.Fatalf("running %v; want two commands, in slots 0 and 1", running)
+	}
+	var list syncBuffer
+	if err := Leader(context.Background(), []string{"--server", addr, "--limit", "2", "batch"}, noEnv, &list, &list); err != nil {
+		t.Fatal(err)
+	}
+	for slot, node := range slots {
+		if want := "election=batch/slot-" + slot + " leader=" + node + " term=1 "; !strings.Contains(list.String(), want) {
+			t.Errorf("leader --limit 2 printed %q; want a line starting %q", list.String(), want)
+		}
+	}
+	first := slots["0"]
+	if err := os.WriteFile(dir+"/stop-"+first, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-done; got != first {
+		t.Fatalf("%s's lock returned first; want %s's, whose command was told to stop", got, first)
+	}
+	for started()[waiting] == "" {
+		time.Sleep(10 * time.Millisecond) // polling the commands' output
+	}
+	if got := started()[waiting]; got != "0 2" {
+		t.Fatalf("%s's command started with slot and term %q; want the freed slot 0, under term 2", waiting, got)
+	}
+	for _, node := range []string{slots["1"], waiting} {
+		if err := os.WriteFile(dir+"/stop-"+node, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	<-done
 }

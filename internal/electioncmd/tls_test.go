@@ -32,7 +32,7 @@ func tlsServer(t *testing.T) (addr string, client testcert.Files) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := service.New(service.Options{Store: memory.New()})
+	srv, err := service.New(service.Options{Store: memory.New(), Sessions: memory.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

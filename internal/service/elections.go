@@ -2,7 +2,6 @@ package service
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go-leader-election/lease"
@@ -14,105 +13,117 @@ import (
 // valid.
 const trust = 2.0 / 3
 
-// observerHolder is the holder of the lease through which a server observes
-// an election for queries and watches. Node ids are printable, so it names
-// no node, and every holder is "another" to it.
-const observerHolder = "\x00observer"
-
-// registry keeps, per election, the server's observation of its record: one
-// lease.Lease per (election, node) for the node's own calls, and one per
-// election for queries and watches.
+// registry keeps this server's observation of the elections a node holds by
+// a lease of its own (not under a session): one lease.Observer per
+// election, fed by every call that reads or writes its record, whatever the
+// call and whoever makes it, so that lapse is judged from the first time
+// this server saw a version by any call, and every call judges alike. It
+// also keeps the hub of each watched election. An election that is free, or
+// held under a session (whose lapse is its session's, session.go), needs no
+// observation of its own: its entry is dropped unless it is watched.
 type registry struct {
 	s  *Server
 	mu sync.Mutex
 	m  map[string]*election
 }
 
-// election is one election's observations on this server.
+// election is what this server keeps of one election.
 type election struct {
-	name     string
-	observer *lease.Lease
-	hub      *hub
-	used     atomic.Int64 // unix nanoseconds of the latest request
-
-	mu    sync.Mutex
-	nodes map[string]*nodeLease
-}
-
-// nodeLease is one node's lease, as this server sees it.
-type nodeLease struct {
-	*lease.Lease
-	used atomic.Int64
+	obs  *lease.Observer
+	hub  *hub      // nil until watched
+	used time.Time // the latest call about it, under registry.mu
 }
 
 func newRegistry(s *Server) *registry { return &registry{s: s, m: map[string]*election{}} }
 
-// get returns the election's entry, creating it.
-func (r *registry) get(name string) *election {
-	now := time.Now().UnixNano()
+// ownLease reports whether rec is held by a node's own lease, the one kind
+// of hold whose lapse is judged from the election's record.
+func ownLease(rec store.Lease) bool {
+	_, underSession := sessionOf(rec.Holder)
+	return rec.Held() && !underSession
+}
+
+// observe records rec, just read or written (waking the election's watchers
+// if it is news), and returns the election's state by this server's
+// observation: the newest record it knows (a read
+// answered late is older than what another call saw since) and, when a node
+// holds it by its own lease, until when.
+func (r *registry) observe(name string, rec store.Lease) lease.State {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	e := r.m[name]
 	if e == nil {
-		e = &election{name: name, observer: r.newLease(name, observerHolder, ""), nodes: map[string]*nodeLease{}}
-		e.hub = newHub(r.s, e)
+		if !ownLease(rec) {
+			return unobserved(rec)
+		}
+		e = &election{obs: lease.NewObserver(r.s.clk)}
 		r.m[name] = e
 	}
-	e.used.Store(now) // under r.mu, so that forget never drops an entry in use
-	r.mu.Unlock()
-	return e
-}
-
-// node returns node's lease on the election, creating it.
-func (r *registry) node(e *election, node string) *lease.Lease {
-	e.mu.Lock()
-	n := e.nodes[node]
-	if n == nil {
-		n = &nodeLease{Lease: r.newLease(e.name, node, node)}
-		e.nodes[node] = n
-	}
-	n.used.Store(time.Now().UnixNano())
-	e.mu.Unlock()
-	return n.Lease
-}
-
-func (r *registry) newLease(name, holder, node string) *lease.Lease {
-	l, err := lease.New(lease.Config{
-		Store: r.s.opts.Store, Name: name, Holder: holder, Node: node, Clock: r.s.clk,
-		Trust: trust, Timeout: r.s.opts.StoreTimeout, OnCall: r.s.onCall,
-	})
-	if err != nil {
-		panic(err) // only a programming error: every field is set above
-	}
-	return l
-}
-
-// observe records a record this server wrote or read, in every lease of the
-// election (so that each judges lapse from when this server first saw a
-// version, by whichever call), and wakes the election's watchers if it is
-// news (a zero record is: a release).
-func (e *election) observe(rec store.Lease) {
-	if rec.Version > 0 {
-		if e.observer.State().Record.Version == rec.Version {
-			return // seen already, so told to every node lease
+	news := rec.Version > e.obs.State().Record.Version
+	st := e.obs.Observe(rec)
+	e.used = time.Now()
+	if e.hub != nil {
+		if news {
+			e.hub.poke()
 		}
-		e.observer.Observe(rec)
-		e.tellNodes(rec)
+	} else if !ownLease(st.Record) {
+		delete(r.m, name)
 	}
-	e.hub.poke()
+	return st
 }
 
-// tellNodes records rec in every node lease of the election.
-func (e *election) tellNodes(rec store.Lease) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, n := range e.nodes {
-		n.Observe(rec)
+// unobserved is the state of a record this server keeps no observation of.
+func unobserved(rec store.Lease) lease.State {
+	st := lease.State{Record: rec}
+	if rec.Held() {
+		st.Kind = lease.Held
+	}
+	return st
+}
+
+// known returns the newest record of name this server keeps, if any.
+func (r *registry) known(name string) (store.Lease, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.m[name]; e != nil {
+		return e.obs.State().Record, true
+	}
+	return store.Lease{}, false
+}
+
+// released notes that a node released name through this server: watchers
+// are told at once, and the observation is no longer needed.
+func (r *registry) released(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.m[name]; e != nil {
+		if e.hub != nil {
+			e.hub.poke()
+		} else {
+			delete(r.m, name)
+		}
 	}
 }
 
-// sweep forgets, every minute until done closes, the observations nobody
-// has used for the idle limit (or twice the TTL last seen, if longer).
-func (r *registry) sweep(done <-chan struct{}) {
+// hubOf returns name's hub, creating it (and the entry).
+func (r *registry) hubOf(name string) *hub {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.m[name]
+	if e == nil {
+		e = &election{obs: lease.NewObserver(r.s.clk)}
+		r.m[name] = e
+	}
+	if e.hub == nil {
+		e.hub = newHub(r.s, name)
+	}
+	e.used = time.Now()
+	return e.hub
+}
+
+// sweep forgets, every minute until done closes, what nobody has used for
+// the idle limit (elections and sessions).
+func (s *Server) sweep(done <-chan struct{}) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -120,35 +131,22 @@ func (r *registry) sweep(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
-			r.forget(time.Now())
+			now := time.Now()
+			s.opts.Metrics.setTracked(s.elections.forget(now), s.sessions.forget(now))
 		}
 	}
 }
 
-// forget drops what was idle at now, and reports how many node leases are
-// left.
+// forget drops the elections idle at now (for the idle limit, or twice the
+// TTL last seen if longer) and not watched, and reports how many are left.
 func (r *registry) forget(now time.Time) int {
-	limit := func(l *lease.Lease) time.Duration { return max(r.s.opts.IdleLimit, 2*l.State().Record.TTL) }
-	idle := func(used *atomic.Int64, l *lease.Lease) bool {
-		return now.Sub(time.Unix(0, used.Load())) > limit(l)
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	left := 0
 	for name, e := range r.m {
-		e.mu.Lock()
-		for node, n := range e.nodes {
-			if idle(&n.used, n.Lease) {
-				delete(e.nodes, node)
-			}
-		}
-		nodes := len(e.nodes)
-		e.mu.Unlock()
-		left += nodes
-		if nodes == 0 && !e.hub.watched() && idle(&e.used, e.observer) {
+		limit := max(r.s.opts.IdleLimit, 2*e.obs.State().Record.TTL)
+		if now.Sub(e.used) > limit && (e.hub == nil || !e.hub.watched()) {
 			delete(r.m, name)
 		}
 	}
-	r.s.opts.Metrics.setTracked(len(r.m), left)
-	return left
+	return len(r.m)
 }

@@ -25,12 +25,15 @@ type testServer struct {
 	addr string
 }
 
-// start serves a Server with opts (a memory store by default) on a free
+// start serves a Server with opts (memory stores by default) on a free
 // loopback port until t ends.
 func start(t testing.TB, opts service.Options) *testServer {
 	t.Helper()
 	if opts.Store == nil {
 		opts.Store = memory.New()
+	}
+	if opts.Sessions == nil {
+		opts.Sessions = memory.New()
 	}
 	srv, err := service.New(opts)
 	if err != nil {

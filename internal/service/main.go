@@ -74,10 +74,15 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	}
 	defer st.Close()
+	sessions, err := cfg.Backend.Open(ctx, store.OpenOptions{Timeout: cfg.StoreTimeout, Kind: SessionKind(cfg.Kind)})
+	if err != nil {
+		return err
+	}
+	defer sessions.Close()
 	log.Info().Str("store", cfg.Store).Str("reason", cfg.StoreReason).Str("kind", kindOf(cfg)).Bool("token", cfg.Token != "").Msg("Store selected")
 
 	m := NewMetrics()
-	srv, err := New(Options{Store: st, Token: cfg.Token, StoreTimeout: cfg.StoreTimeout, Log: log, Metrics: m})
+	srv, err := New(Options{Store: st, Sessions: sessions, Token: cfg.Token, StoreTimeout: cfg.StoreTimeout, Log: log, Metrics: m})
 	if err != nil {
 		return err
 	}
@@ -156,6 +161,10 @@ func kindOf(cfg Config) string {
 	}
 	return cfg.Kind
 }
+
+// SessionKind is the Datastore kind of the session records, next to the
+// elections' kind.
+func SessionKind(electionKind string) string { return electionKind + "Session" }
 
 // openStore builds the service's own store: with the embedded backend a
 // store of its own, with Datastore the elections' kind (never the

@@ -26,9 +26,22 @@ type Metrics struct {
 	storeLatency  *prometheus.HistogramVec
 	watches       prometheus.Gauge
 	elections     prometheus.Gauge
-	nodeLeases    prometheus.Gauge
+	sessions      prometheus.Gauge
 	leaderChanges prometheus.Counter
+	keepAlives    [keepAliveResults]prometheus.Counter
+	sessionEnds   *prometheus.CounterVec
 }
+
+// The results of one keepalive, a label of leaderelection_keepalives_total.
+const (
+	keepAliveWritten = iota // renewed by a write
+	keepAliveRecent         // answered from a recent write
+	keepAliveGone           // the session has ended
+	keepAliveFailed         // the store failed
+	keepAliveResults
+)
+
+var keepAliveResultNames = [keepAliveResults]string{"written", "recent", "gone", "error"}
 
 // NewMetrics registers the service's collectors and the Go and process
 // collectors.
@@ -55,15 +68,24 @@ func NewMetrics() *Metrics {
 		elections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "leaderelection_tracked_elections", Help: "Elections this server keeps an observation of (updated every minute).",
 		}),
-		nodeLeases: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "leaderelection_tracked_node_leases", Help: "(election, node) pairs this server keeps an observation of (updated every minute).",
+		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leaderelection_tracked_sessions", Help: "Sessions this server keeps an observation of (updated every minute).",
 		}),
+		sessionEnds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leaderelection_sessions_ended_total", Help: `Sessions ended through this server, by reason ("closed"; "lapsed": judged lapsed by this server).`,
+		}, []string{"reason"}),
 		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leaderelection_leader_changes_total", Help: "Grants through this server that changed an election's leader.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.storeCalls, m.storeLatency, m.watches, m.elections, m.nodeLeases,
-		m.leaderChanges, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	keepAlives := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leaderelection_keepalives_total", Help: `Session keepalives answered, by result ("written": renewed by a write; "recent": answered from a write less than the write gap old; "gone"; "error": the store failed).`,
+	}, []string{"result"})
+	for i, name := range keepAliveResultNames {
+		m.keepAlives[i] = keepAlives.WithLabelValues(name)
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.storeCalls, m.storeLatency, m.watches, m.elections, m.sessions,
+		m.leaderChanges, keepAlives, m.sessionEnds, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -139,9 +161,21 @@ func (m *Metrics) leaderChanged() {
 	}
 }
 
-func (m *Metrics) setTracked(elections, nodeLeases int) {
+func (m *Metrics) setTracked(elections, sessions int) {
 	if m != nil {
 		m.elections.Set(float64(elections))
-		m.nodeLeases.Set(float64(nodeLeases))
+		m.sessions.Set(float64(sessions))
+	}
+}
+
+func (m *Metrics) keepAlive(result int) {
+	if m != nil {
+		m.keepAlives[result].Inc()
+	}
+}
+
+func (m *Metrics) sessionEnded(reason string) {
+	if m != nil {
+		m.sessionEnds.WithLabelValues(reason).Inc()
 	}
 }

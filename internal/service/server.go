@@ -40,10 +40,19 @@ type Options struct {
 	// WatchPeriod is how often a watched election is read from the store.
 	// Default DefaultWatchPeriod.
 	WatchPeriod time.Duration
-	// IdleLimit is how long the server keeps its observation of an
-	// (election, node) pair nobody asks about (at least twice the TTL last
-	// seen). Forgetting costs only a fresh observation. Default
-	// DefaultIdleLimit.
+	// Sessions keeps one record per session (CreateSession). Give it a
+	// store of its own, never Store (serve opens the kind ELECTION_KIND +
+	// "Session"). Without it the session calls answer FAILED_PRECONDITION.
+	Sessions store.Store
+	// SessionWriteGap is the least time between two writes of one session's
+	// record by this server (a keepalive sooner is answered from the latest
+	// write), and at most a sixth of the session's TTL. Default
+	// DefaultSessionWriteGap: Datastore sustains about one write per second
+	// per entity.
+	SessionWriteGap time.Duration
+	// IdleLimit is how long the server keeps its observation of an election
+	// or a session nobody asks about (at least twice the TTL last seen).
+	// Forgetting costs only a fresh observation. Default DefaultIdleLimit.
 	IdleLimit time.Duration
 	// Clock tells the time. Default clock.Real{}.
 	Clock clock.Clock
@@ -57,12 +66,14 @@ type Options struct {
 // it with GRPCServer; Close ends its watches.
 type Server struct {
 	pb.UnimplementedLeaderElectionServer
-	opts      Options
-	clk       clock.Clock
-	log       zerolog.Logger
-	elections *registry
-	storeOK   storehealth.Health
-	health    *health.Server
+	opts         Options
+	clk          clock.Clock
+	log          zerolog.Logger
+	electionRecs records
+	elections    *registry
+	sessions     *sessions
+	storeOK      storehealth.Health
+	health       *health.Server
 
 	done      chan struct{} // closed by Close: ends watches and the sweeper
 	closeOnce sync.Once
@@ -73,7 +84,9 @@ func New(opts Options) (*Server, error) {
 	switch {
 	case opts.Store == nil:
 		return nil, errors.New("service: Options.Store is required")
-	case opts.StoreTimeout < 0, opts.WatchPeriod < 0, opts.IdleLimit < 0:
+	case opts.Sessions != nil && opts.Sessions == opts.Store:
+		return nil, errors.New("service: Options.Sessions must be a store of its own, not Options.Store")
+	case opts.StoreTimeout < 0, opts.WatchPeriod < 0, opts.IdleLimit < 0, opts.SessionWriteGap < 0:
 		return nil, fmt.Errorf("service: negative duration in %+v", opts)
 	}
 	if opts.StoreTimeout == 0 {
@@ -85,14 +98,19 @@ func New(opts Options) (*Server, error) {
 	if opts.IdleLimit == 0 {
 		opts.IdleLimit = DefaultIdleLimit
 	}
+	if opts.SessionWriteGap == 0 {
+		opts.SessionWriteGap = DefaultSessionWriteGap
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
 	s := &Server{opts: opts, clk: opts.Clock, log: opts.Log, health: health.NewServer(), done: make(chan struct{})}
+	s.electionRecs = records{s: s, st: opts.Store}
 	s.elections = newRegistry(s)
+	s.sessions = newSessions(s)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(pb.LeaderElection_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	go s.elections.sweep(s.done)
+	go s.sweep(s.done)
 	return s, nil
 }
 

@@ -55,12 +55,12 @@ func checkTerm(term int64) error {
 }
 
 // notHolder is the FAILED_PRECONDITION of a heartbeat or release by a node
-// that does not hold the lease under term; it says who does.
+// (or session) that does not hold the lease under term; it says who does.
 func notHolder(election, node string, term int64, rec store.Lease) error {
 	held := "nobody holds it"
-	switch {
-	case rec.Holder == node:
-		held = fmt.Sprintf("%q holds it under term %d", node, rec.Term)
+	switch _, underSession := sessionOf(rec.Holder); {
+	case underSession:
+		held = fmt.Sprintf("%q holds it under term %d, under a session", rec.Node, rec.Term)
 	case rec.Holder != "":
 		held = fmt.Sprintf("%q holds it under term %d", rec.Node, rec.Term)
 	}

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "go-leader-election/api/leaderelection/v1"
-	"go-leader-election/lease"
 )
 
 // view is what a watcher is told: who leads, under which term.
@@ -23,19 +22,11 @@ type view struct {
 // same reports whether v and w tell the same leader: renewals are no change.
 func (v view) same(w view) bool { return v.held == w.held && v.node == w.node && v.term == w.term }
 
-func viewOf(st lease.State, now time.Time) view {
-	v := view{term: st.Record.Term}
-	if st.Kind == lease.Held && !st.Lapsed(now) {
-		v.held, v.node, v.until = true, st.Record.Node, st.Until
-	}
-	return v
-}
-
 // hub polls one election for its watchers while it has any, and tells each
 // the latest view whenever it differs from the last one it was told.
 type hub struct {
-	s *Server
-	e *election
+	s    *Server
+	name string
 
 	mu      sync.Mutex
 	subs    map[*watcher]struct{}
@@ -50,8 +41,8 @@ type watcher struct {
 	any  bool // told is set
 }
 
-func newHub(s *Server, e *election) *hub {
-	return &hub{s: s, e: e, subs: map[*watcher]struct{}{}, wake: make(chan struct{}, 1)}
+func newHub(s *Server, name string) *hub {
+	return &hub{s: s, name: name, subs: map[*watcher]struct{}{}, wake: make(chan struct{}, 1)}
 }
 
 func (h *hub) subscribe() *watcher {
@@ -103,10 +94,7 @@ func (h *hub) run() {
 		case <-t.C:
 		case <-h.wake:
 		}
-		st, err := h.e.observer.Read(context.Background())
-		if err == nil && st.Record.Version > 0 {
-			h.e.tellNodes(st.Record)
-		}
+		j, err := h.s.judge(context.Background(), h.name)
 		h.mu.Lock()
 		if len(h.subs) == 0 {
 			h.running = false
@@ -114,7 +102,7 @@ func (h *hub) run() {
 			return
 		}
 		if err == nil {
-			v := viewOf(st, h.s.clk.Now())
+			v := j.view(h.s.clk.Now())
 			for w := range h.subs {
 				if !w.any || !w.told.same(v) {
 					w.told, w.any = v, true
@@ -136,7 +124,7 @@ func (s *Server) Watch(req *pb.WatchRequest, stream pb.LeaderElection_WatchServe
 	if err := checkName("election", req.GetElection()); err != nil {
 		return err
 	}
-	h := s.elections.get(req.GetElection()).hub
+	h := s.elections.hubOf(req.GetElection())
 	w := h.subscribe()
 	defer h.unsubscribe(w)
 	ctx := stream.Context()

@@ -20,6 +20,10 @@ const (
 	maxMutations  = 500
 )
 
+// batchesInFlight bounds the batches of one kind of call in flight at once,
+// under load (coalescer.par).
+const batchesInFlight = 4
+
 // getBatch reads a batch of leases with one Lookup.
 func (s *Store) getBatch(batch []*coalesce.Call[string, store.Lease]) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
@@ -49,22 +53,37 @@ func (s *Store) getBatch(batch []*coalesce.Call[string, store.Lease]) {
 	}
 }
 
-// claimBatch claims a batch of jobs in one transaction: one Lookup of every
-// key, then one Commit of the claims the rules accept. Each claim is judged
-// on the record as the transaction read it, exactly as a lone claim is; the
-// refused ones are simply left out of the commit. A lone claim takes the
-// ordinary path.
+// claimBatch claims a batch of jobs in one transaction (writeBatch).
 func (s *Store) claimBatch(batch []*coalesce.Call[store.ClaimRequest, store.Lease]) {
+	writeBatch(s, "claim", batch, func(r store.ClaimRequest) string { return r.Job }, store.ClaimRequest.Apply)
+}
+
+// renewBatch renews a batch of jobs in one transaction (writeBatch): the
+// renewals of many sessions' keepalives, in the lease service.
+func (s *Store) renewBatch(batch []*coalesce.Call[store.RenewRequest, store.Lease]) {
+	writeBatch(s, "renew", batch, func(r store.RenewRequest) string { return r.Job }, store.RenewRequest.Apply)
+}
+
+// writeBatch applies a batch of writes, each of a job of its own, in one
+// transaction: one Lookup of every key, then one Commit of the writes the
+// rules accept (at most maxMutations: the coalescer's batch limit). Each
+// write is judged on the record as the transaction read it, exactly as a
+// lone one is; the refused ones are simply left out of the commit. A lone
+// write takes the ordinary path.
+func writeBatch[Req any](s *Store, op string, batch []*coalesce.Call[Req, store.Lease], job func(Req) string,
+	apply func(Req, store.Lease, bool) (store.Lease, error)) {
 	if len(batch) == 1 {
 		cl := batch[0]
-		cl.Res, cl.Err = s.update(context.Background(), "claim", cl.Req.Job, cl.Req.Apply)
+		cl.Res, cl.Err = s.update(context.Background(), op, job(cl.Req), func(cur store.Lease, exists bool) (store.Lease, error) {
+			return apply(cl.Req, cur, exists)
+		})
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	keys := make([]*datastore.Key, len(batch))
 	for i, cl := range batch {
-		keys[i] = s.key(cl.Req.Job)
+		keys[i] = s.key(job(cl.Req))
 	}
 	results := make([]outcome, len(batch))
 	err := readThenWrite(ctx, s.client, keys, func(ents []entity, keyErr func(int) error) ([]*datastore.Mutation, error) {
@@ -73,11 +92,11 @@ func (s *Store) claimBatch(batch []*coalesce.Call[store.ClaimRequest, store.Leas
 			kerr := keyErr(i)
 			exists := kerr == nil
 			if kerr != nil && !errors.Is(kerr, datastore.ErrNoSuchEntity) {
-				results[i] = outcome{err: wrap(ctx, "claim", cl.Req.Job, kerr)}
+				results[i] = outcome{err: wrap(ctx, op, job(cl.Req), kerr)}
 				continue
 			}
-			ents[i].lease.Job = cl.Req.Job
-			next, err := cl.Req.Apply(ents[i].lease, exists)
+			ents[i].lease.Job = job(cl.Req)
+			next, err := apply(cl.Req, ents[i].lease, exists)
 			results[i] = outcome{lease: next, err: err}
 			if err != nil {
 				continue
@@ -103,15 +122,19 @@ func (s *Store) claimBatch(batch []*coalesce.Call[store.ClaimRequest, store.Leas
 	case errors.Is(err, datastore.ErrConcurrentTransaction) || status.Code(err) == codes.Aborted ||
 		status.Code(err) == codes.AlreadyExists:
 		// Contention on one job, or a creation race, sinks the whole batch:
-		// each claim tries again on its own.
+		// each write tries again on its own.
 		var wg sync.WaitGroup
 		for _, cl := range batch {
-			wg.Go(func() { cl.Res, cl.Err = s.update(context.Background(), "claim", cl.Req.Job, cl.Req.Apply) })
+			wg.Go(func() {
+				cl.Res, cl.Err = s.update(context.Background(), op, job(cl.Req), func(cur store.Lease, exists bool) (store.Lease, error) {
+					return apply(cl.Req, cur, exists)
+				})
+			})
 		}
 		wg.Wait()
 	default:
 		for _, cl := range batch {
-			cl.Err = wrap(ctx, "claim", cl.Req.Job, err)
+			cl.Err = wrap(ctx, op, job(cl.Req), err)
 		}
 	}
 }

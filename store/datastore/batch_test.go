@@ -82,13 +82,32 @@ func TestConcurrentCallsAreBatched(t *testing.T) {
 			t.Errorf("get of %s: %v", job(i), err)
 		}
 	}
-	t.Logf("%d concurrent claims: %d RPCs; %d concurrent reads: %d RPCs", n, claimRPCs, n, getRPCs)
-	if claimRPCs > n/4 || getRPCs > n/4 {
-		t.Errorf("%d RPCs for %d claims, %d for %d reads: want them batched", claimRPCs, n, getRPCs, n)
+	before = s.Calls().Total()
+	errs = all(func(i int) error {
+		l, err := s.Renew(ctx, store.RenewRequest{Job: job(i), Holder: "me/x", Term: 1, TTL: time.Minute, Now: base})
+		if err == nil && (l.TTL != time.Minute || l.Version != 2) {
+			return fmt.Errorf("renewed %+v", l)
+		}
+		return err
+	})
+	renewRPCs := s.Calls().Total() - before
+	for i, err := range errs {
+		switch {
+		case i == 0 && !errors.Is(err, store.ErrNotHolder):
+			t.Errorf("renewal of another's lease: %v, want ErrNotHolder", err)
+		case i == 1 && !errors.Is(err, dsstore.ErrBadEntity):
+			t.Errorf("renewal of the bad entity: %v, want ErrBadEntity", err)
+		case i > 1 && err != nil:
+			t.Errorf("renewal of %s: %v", job(i), err)
+		}
+	}
+	t.Logf("%d concurrent claims: %d RPCs; %d concurrent reads: %d RPCs; %d concurrent renewals: %d RPCs", n, claimRPCs, n, getRPCs, n, renewRPCs)
+	if claimRPCs > n/4 || getRPCs > n/4 || renewRPCs > n/4 {
+		t.Errorf("%d RPCs for %d claims, %d for %d reads, %d for %d renewals: want them batched", claimRPCs, n, getRPCs, n, renewRPCs, n)
 	}
 }
 
-// Bursts of reads and claims past Datastore's limits of 1,000 keys per
+// Bursts of reads, claims and renewals past Datastore's limits of 1,000 keys per
 // Lookup and 500 mutations per Commit, which the emulator enforces, are
 // split into RPCs within them. The first RPC of each burst is held 100ms so
 // that the rest queue up behind it, past the limits.
@@ -117,6 +136,10 @@ func TestBatchesStayWithinLimits(t *testing.T) {
 		_, err := s.Claim(ctx, claimReq(job, "me", 1, 0))
 		return err
 	})
+	renewRPCs := burst(claims, func(job string) error {
+		_, err := s.Renew(ctx, store.RenewRequest{Job: job, Holder: "me/x", Term: 1, TTL: time.Minute, Now: base})
+		return err
+	})
 	gets := 2*emulator.MaxLookupKeys + 100
 	getRPCs := burst(gets, func(job string) error {
 		_, err := s.Get(ctx, job)
@@ -125,5 +148,5 @@ func TestBatchesStayWithinLimits(t *testing.T) {
 		}
 		return err
 	})
-	t.Logf("%d concurrent claims: %d RPCs; %d concurrent reads: %d RPCs", claims, claimRPCs, gets, getRPCs)
+	t.Logf("%d concurrent claims: %d RPCs; %d concurrent renewals: %d RPCs; %d concurrent reads: %d RPCs", claims, claimRPCs, claims, renewRPCs, gets, getRPCs)
 }

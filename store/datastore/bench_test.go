@@ -6,7 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"go-leader-election/store"
 	dsstore "go-leader-election/store/datastore"
 )
 
@@ -87,4 +89,34 @@ func BenchmarkDatastoreClaimBurst(b *testing.B) {
 	}
 	b.ReportMetric(float64(s.Calls().Total()-start)/float64(b.N), "rpcs/op")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/claim")
+}
+
+// BenchmarkDatastoreRenewBurst: 2,000 leases renewed at the same moment, as
+// by a lease server answering the keepalives of 2,000 sessions; ns/op is per
+// burst. Renewals share commits of up to 500.
+func BenchmarkDatastoreRenewBurst(b *testing.B) {
+	s := newStore(b, dsstore.Config{Namespace: "bench"})
+	ctx := context.Background()
+	prefix := jobName("renew")
+	const n = 2000
+	job := func(j int) string { return fmt.Sprintf("%s-%d", prefix, j) }
+	for j := range n {
+		if _, err := s.Claim(ctx, claimReq(job(j), "a", 0, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := s.Calls().Total()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for j := range n {
+			wg.Go(func() {
+				if _, err := s.Renew(ctx, store.RenewRequest{Job: job(j), Holder: "a/x", Term: 1, TTL: time.Minute, Now: base}); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(s.Calls().Total()-start)/float64(b.N), "rpcs/op")
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "renewals/s")
 }

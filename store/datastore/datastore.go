@@ -15,7 +15,10 @@
 //     When the rules refuse, the transaction is rolled back and the caller gets
 //     the sentinel error together with the record as it stands.
 //   - Cheap calls. Get is one non-transactional Lookup (strongly consistent,
-//     as lookups by key are). Claim, Renew and Release are two RPCs each: the
+//     as lookups by key are), shared with the Gets of other jobs made at the
+//     same moment; concurrent Claims, and concurrent Renews, of distinct jobs
+//     likewise share one transaction (up to 500 jobs, Datastore's limit of
+//     mutations per Commit). Claim, Renew and Release are two RPCs each: the
 //     Lookup that begins the transaction (no BeginTransaction call), then
 //     Commit, or Rollback when the rules refuse. Contention costs more: the
 //     client library retries an aborted transaction up to three times in all,
@@ -139,9 +142,10 @@ type Store struct {
 	members    memberVersions
 	clock      clockSamples
 	timeout    time.Duration
-	// gets and claims coalesce concurrent calls into multi-key RPCs.
+	// gets, claims and renews coalesce concurrent calls into multi-key RPCs.
 	gets   *coalesce.Coalescer[string, store.Lease]
 	claims *coalesce.Coalescer[store.ClaimRequest, store.Lease]
+	renews *coalesce.Coalescer[store.RenewRequest, store.Lease]
 	// history: kinds, limit, and the coalescer of appends (history.go).
 	historyKind, logKind string
 	historyLimit         int
@@ -172,9 +176,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		namespace: cfg.Namespace,
 		timeout:   cfg.Timeout,
 	}
-	s.gets = &coalesce.Coalescer[string, store.Lease]{Max: maxLookupKeys, Key: func(job string) string { return job }, Do: s.getBatch}
-	s.claims = &coalesce.Coalescer[store.ClaimRequest, store.Lease]{Max: maxMutations,
+	s.gets = &coalesce.Coalescer[string, store.Lease]{Max: maxLookupKeys, Par: batchesInFlight, Key: func(job string) string { return job }, Do: s.getBatch}
+	s.claims = &coalesce.Coalescer[store.ClaimRequest, store.Lease]{Max: maxMutations, Par: batchesInFlight,
 		Key: func(r store.ClaimRequest) string { return r.Job }, Do: s.claimBatch}
+	s.renews = &coalesce.Coalescer[store.RenewRequest, store.Lease]{Max: maxMutations, Par: batchesInFlight,
+		Key: func(r store.RenewRequest) string { return r.Job }, Do: s.renewBatch}
 	if s.kind == "" {
 		s.kind = DefaultKind
 	}
@@ -263,9 +269,19 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.Lease,
 	return l, err
 }
 
-// Renew implements store.Store in one transaction.
+// Renew implements store.Store in one transaction, shared with the
+// renewals of other jobs made at the same moment.
 func (s *Store) Renew(ctx context.Context, req store.RenewRequest) (store.Lease, error) {
-	return s.update(ctx, "renew", req.Job, req.Apply)
+	if req.Job == "" {
+		return store.Lease{}, errors.New("datastore: renew: empty job name")
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	l, err := s.renews.Submit(ctx, req)
+	if err != nil && err == ctx.Err() { // gave up waiting for its batch
+		return store.Lease{}, wrap(ctx, "renew", req.Job, err)
+	}
+	return l, err
 }
 
 // Release implements store.Store in one transaction.

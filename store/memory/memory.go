@@ -16,7 +16,7 @@ import (
 // zero value is not usable; call New.
 type Store struct {
 	mu      sync.Mutex
-	leases  map[string]store.Lease
+	leases  *table
 	members map[string]store.Member
 	runs    map[string]*runLog // history, by job (history.go)
 	limit   int                // runs kept per job
@@ -33,7 +33,7 @@ func WithHistoryLimit(n int) Option {
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{leases: make(map[string]store.Lease), members: make(map[string]store.Member),
+	s := &Store{leases: newTable(), members: make(map[string]store.Member),
 		runs: make(map[string]*runLog), limit: store.DefaultHistoryLimit}
 	for _, o := range opts {
 		o(s)
@@ -51,7 +51,7 @@ var (
 // Get implements store.Store.
 func (s *Store) Get(_ context.Context, job string) (store.Lease, error) {
 	s.mu.Lock()
-	l, ok := s.leases[job]
+	l, ok := s.leases.get(job)
 	s.mu.Unlock()
 	if !ok {
 		return store.Lease{}, store.ErrNotFound
@@ -80,10 +80,10 @@ func (s *Store) Release(_ context.Context, req store.ReleaseRequest) error {
 func (s *Store) update(job string, apply func(cur store.Lease, exists bool) (store.Lease, error)) (store.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.leases[job]
+	cur, ok := s.leases.get(job)
 	next, err := apply(cur, ok)
 	if err == nil {
-		s.leases[job] = next
+		s.leases.put(job, next)
 	}
 	return next, err
 }

@@ -15,17 +15,24 @@ import (
 // once, and calls that arrive meanwhile wait and go together in the next. A
 // lone call waits for nothing; the many reads and claims of one node at a
 // tick shared by hundreds of jobs cost a few RPCs instead of one or two each.
-// Set Max, Key and Do before the first call.
+// Under load, when a full batch waits behind the one in flight, up to Par
+// batches go at once (never two holding the same key), so that a stream of
+// calls faster than one batch at a time (a lease server's keepalives) is
+// not held to one batch per round trip. Set Max, Par, Key and Do before the
+// first call.
 type Coalescer[Req, Res any] struct {
 	Max int // batch size limit
-	// Key names a request's record: one batch holds each key at most once.
+	Par int // batches in flight at most (0: 1)
+	// Key names a request's record: one batch holds each key at most once,
+	// and no two batches in flight share one.
 	Key func(Req) string
 	// Do handles a batch, filling in each call's Res and Err.
 	Do func(batch []*Call[Req, Res])
 
-	mu    sync.Mutex
-	queue []*Call[Req, Res]
-	busy  bool
+	mu      sync.Mutex
+	queue   []*Call[Req, Res]
+	running int             // drain goroutines
+	flying  map[string]bool // the keys of the batches in flight
 }
 
 // Call is one call of a batch.
@@ -44,8 +51,8 @@ func (c *Coalescer[Req, Res]) Submit(ctx context.Context, req Req) (Res, error) 
 	cl := &Call[Req, Res]{Ctx: ctx, Req: req, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, cl)
-	if !c.busy {
-		c.busy = true
+	if c.running == 0 || c.running < c.Par && len(c.queue) >= c.Max {
+		c.running++
 		go c.drain()
 	}
 	c.mu.Unlock()
@@ -58,40 +65,53 @@ func (c *Coalescer[Req, Res]) Submit(ctx context.Context, req Req) (Res, error) 
 	}
 }
 
-// drain runs batches until the queue is empty.
+// drain runs batches until the queue is empty; of several drains, all but
+// one end as soon as less than a full batch waits.
 func (c *Coalescer[Req, Res]) drain() {
 	for {
 		c.mu.Lock()
+		if c.running > 1 && len(c.queue) < c.Max {
+			c.running--
+			c.mu.Unlock()
+			return
+		}
 		batch, rest := c.take()
 		c.queue = rest
 		if len(batch) == 0 {
-			c.busy = false
+			c.running--
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
 		c.Do(batch)
+		c.mu.Lock()
+		for _, cl := range batch {
+			delete(c.flying, c.Key(cl.Req))
+		}
+		c.mu.Unlock()
 		for _, cl := range batch {
 			close(cl.done)
 		}
 	}
 }
 
-// take splits the queue into a batch of distinct keys, in arrival order,
-// and the rest.
+// take splits the queue into a batch of distinct keys not in flight, in
+// arrival order, which it marks in flight, and the rest.
 func (c *Coalescer[Req, Res]) take() (batch, rest []*Call[Req, Res]) {
-	seen := make(map[string]bool, len(c.queue))
+	if c.flying == nil {
+		c.flying = map[string]bool{}
+	}
 	for _, cl := range c.queue {
 		if cl.Ctx.Err() != nil {
 			close(cl.done) // its caller has returned already
 			continue
 		}
 		k := c.Key(cl.Req)
-		if len(batch) == c.Max || seen[k] {
+		if len(batch) == c.Max || c.flying[k] {
 			rest = append(rest, cl)
 			continue
 		}
-		seen[k] = true
+		c.flying[k] = true
 		batch = append(batch, cl)
 	}
 	return batch, rest
