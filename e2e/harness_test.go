@@ -58,6 +58,12 @@ type event struct {
 	Error    string    `json:"error"`
 	Action   string    `json:"action"` // of an Action event
 	Remote   string    `json:"remote"`
+	Stream   string    `json:"stream"`  // of an Output event
+	Line     string    `json:"line"`    // of an Output event
+	Added    []string  `json:"added"`   // of Jobs reloaded
+	Removed  []string  `json:"removed"` // of Jobs reloaded
+	Changed  []string  `json:"changed"` // of Jobs reloaded
+	Errors   []string  `json:"errors"`  // of Jobs file rejected
 	Instance int       `json:"-"`
 }
 
