@@ -84,6 +84,7 @@ const intoRun = 2500 * time.Millisecond
 func (c *cluster) startLongJob(marker string, extra ...func(name string) []string) (event, int, []int) {
 	c.t.Helper()
 	file := writeFile(c.t, c.t.TempDir(), "jobs.yaml", longJob(marker))
+	began := time.Now() // the first node may run the job before the last starts
 	for _, n := range []string{"alpha", "bravo", "charlie"} {
 		env := []string{"JOBS_FILE=" + file, "SHUTDOWN_TIMEOUT=1s"}
 		for _, e := range extra {
@@ -91,7 +92,7 @@ func (c *cluster) startLongJob(marker string, extra ...func(name string) []strin
 		}
 		c.startNode(n, env...)
 	}
-	run, pgid := c.runningCommand(marker, time.Now())
+	run, pgid := c.runningCommand(marker, began)
 	group := proctest.Group(pgid)
 	if len(group) < 2 {
 		c.t.Errorf("the command's group has %v; want the shell and its sleep", group)
