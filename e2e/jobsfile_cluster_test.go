@@ -197,16 +197,6 @@ func appendedTicks(t *testing.T, path string, nodes []string) []targetRecord {
 	return recs
 }
 
-// runView is an item of /jobs/{job}/runs.
-type runView struct {
-	Tick   time.Time `json:"tick"`
-	Node   string    `json:"node"`
-	Result string    `json:"result"`
-	Error  string    `json:"error"`
-	Status string    `json:"status"`
-	Output string    `json:"output"`
-}
-
 // TestJobsFileTargets is the jobs file's acceptance run: three daemons on
 // the emulator, one jobs file with a command job that appends
 // "$JOB_NAME $JOB_TICK $JOB_TERM $JOB_NODE" to a file and an HTTP job whose
@@ -245,7 +235,7 @@ func TestJobsFileTargets(t *testing.T) {
 	}
 	// The run history says how each run ended, and keeps the response body.
 	for job, want := range map[string]string{"append_tick": "exit 0", "call_hook": "HTTP 200"} {
-		var runs []runView
+		var runs []runItem
 		getJSON(t, fmt.Sprintf("http://127.0.0.1:%d/jobs/%s/runs", nodes[0].port, job), &runs)
 		n := 0
 		for _, r := range runs {

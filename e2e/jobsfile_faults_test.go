@@ -77,12 +77,21 @@ func (c *cluster) runningCommand(marker string, since time.Time) (event, int) {
 // a time, as for any command that outlasts its tick.
 const intoRun = 2500 * time.Millisecond
 
+// longRun is a run of long_sleep, and its command.
+type longRun struct {
+	event         // its Running event
+	marker string // the command's sleep: see sleepMarker
+	pgid   int    // the command's process group
+	group  []int  // the group's processes
+}
+
 // startLongJob starts three daemons running long_sleep (each with its own
-// extra environment, if any; SHUTDOWN_TIMEOUT=1s so that they stop soon), waits until one runs it and intoRun has
-// passed, and returns that run's Running event, its command's process
-// group and that group's processes.
-func (c *cluster) startLongJob(marker string, extra ...func(name string) []string) (event, int, []int) {
+// extra environment, if any; SHUTDOWN_TIMEOUT=1s so that they stop soon),
+// waits until one runs it and intoRun has passed, and returns that run.
+func (c *cluster) startLongJob(extra ...func(name string) []string) longRun {
 	c.t.Helper()
+	marker := sleepMarker()
+	c.t.Cleanup(func() { killMarked(marker) })
 	file := writeFile(c.t, c.t.TempDir(), "jobs.yaml", longJob(marker))
 	began := time.Now() // the first node may run the job before the last starts
 	for _, n := range []string{"alpha", "bravo", "charlie"} {
@@ -98,16 +107,16 @@ func (c *cluster) startLongJob(marker string, extra ...func(name string) []strin
 		c.t.Errorf("the command's group has %v; want the shell and its sleep", group)
 	}
 	time.Sleep(time.Until(run.Time.Add(intoRun))) // the point to strike at
-	return run, pgid, group
+	return longRun{event: run, marker: marker, pgid: pgid, group: group}
 }
 
 // diesBeforeLapse waits for the command's group to die after its node lost
 // the lease's trust, and checks that it died before the lease could lapse:
 // within LeaseDuration - RenewDeadline of "Lost leadership", the part of
 // the lease the holder does not trust. It returns when it died.
-func (c *cluster) diesBeforeLapse(run event, pgid int, since time.Time) (died time.Time, lost event) {
+func (c *cluster) diesBeforeLapse(run longRun, since time.Time) (died time.Time, lost event) {
 	c.t.Helper()
-	proctest.WaitGroupGone(c.t, pgid, timing.LeaseDuration)
+	proctest.WaitGroupGone(c.t, run.pgid, timing.LeaseDuration)
 	died = time.Now()
 	lost = c.waitEvent("Lost leadership of long_sleep on "+run.Node, since, time.Second, func(ev event) bool {
 		return ev.Message == "Lost leadership" && ev.Job == "long_sleep" && ev.Instance == run.Instance
@@ -122,11 +131,11 @@ func (c *cluster) diesBeforeLapse(run event, pgid int, since time.Time) (died ti
 // cancelled past SHUTDOWN_TIMEOUT, its command gets SIGTERM, and nothing
 // runs marker any more once the daemons have exited. No tick may have run
 // twice, no runs overlapped.
-func (c *cluster) stopLongJob(marker string) {
+func (c *cluster) stopLongJob(run longRun) {
 	c.t.Helper()
 	c.stopAll()
-	if left := proctest.Matching(marker); len(left) > 0 {
-		c.t.Errorf("processes %v still run %q after every daemon stopped", left, marker)
+	if left := proctest.Matching(run.marker); len(left) > 0 {
+		c.t.Errorf("processes %v still run %q after every daemon stopped", left, run.marker)
 	}
 	events, faults, procs := c.snapshot()
 	v := judge(events, faults, procs, time.Now(), time.Now(), every, time.Now())
@@ -142,9 +151,7 @@ func TestJobsFileKillDaemonMidCommand(t *testing.T) {
 		t.Skip("real processes for about 10 seconds")
 	}
 	c := newCluster(t)
-	marker := sleepMarker()
-	t.Cleanup(func() { killMarked(marker) })
-	run, pgid, group := c.startLongJob(marker)
+	run := c.startLongJob()
 	c.mu.Lock()
 	p := c.procs[run.Instance]
 	c.mu.Unlock()
@@ -153,22 +160,22 @@ func TestJobsFileKillDaemonMidCommand(t *testing.T) {
 	killed := time.Now()
 	p.waitExit(t, 5*time.Second)
 	exited := time.Now()
-	proctest.WaitGroupGone(t, pgid, time.Second)
+	proctest.WaitGroupGone(t, run.pgid, time.Second)
 	gone := time.Now()
 	next := c.waitEvent("long_sleep's next run elsewhere", killed, crashLeadTime, func(ev event) bool {
 		return ev.Message == "Running" && ev.Job == "long_sleep" && ev.Instance != p.instance
 	})
 	t.Logf("kill -9 of %s %s into its run of long_sleep (group %d: %v): the daemon reaped %s after the kill, its command's group gone %s after that; "+
 		"next run on %s, tick %s, %s after the kill and %s after its tick",
-		p.node, killed.Sub(run.Time).Round(time.Millisecond), pgid, group, exited.Sub(killed).Round(time.Millisecond), gone.Sub(exited).Round(time.Millisecond),
+		p.node, killed.Sub(run.Time).Round(time.Millisecond), run.pgid, run.group, exited.Sub(killed).Round(time.Millisecond), gone.Sub(exited).Round(time.Millisecond),
 		next.Node, next.Tick.Format(time.TimeOnly), next.Time.Sub(killed).Round(time.Millisecond), next.Time.Sub(next.Tick).Round(time.Millisecond))
 	if late := next.Time.Sub(next.Tick); late > crashMaxLate {
 		t.Errorf("the next run started %s after its tick, want within %s", late, crashMaxLate)
 	}
-	if left := slices.DeleteFunc(proctest.Matching(marker), func(pid int) bool { return slices.Contains(group, pid) }); len(left) > 2 {
-		t.Errorf("%d processes run %q: want only the next run's shell and sleep", len(left), marker)
+	if left := slices.DeleteFunc(proctest.Matching(run.marker), func(pid int) bool { return slices.Contains(run.group, pid) }); len(left) > 2 {
+		t.Errorf("%d processes run %q: want only the next run's shell and sleep", len(left), run.marker)
 	}
-	c.stopLongJob(marker)
+	c.stopLongJob(run)
 }
 
 // TestJobsFileStoreFrozenMidCommand: the store freezes (SIGSTOP of the
@@ -181,13 +188,11 @@ func TestJobsFileStoreFrozenMidCommand(t *testing.T) {
 		t.Skip("real processes for about 15 seconds")
 	}
 	c := newCluster(t)
-	marker := sleepMarker()
-	t.Cleanup(func() { killMarked(marker) })
-	run, pgid, _ := c.startLongJob(marker)
+	run := c.startLongJob()
 
 	c.signalStore(syscall.SIGSTOP, "SIGSTOP store")
 	frozen := time.Now()
-	died, lost := c.diesBeforeLapse(run, pgid, frozen)
+	died, lost := c.diesBeforeLapse(run, frozen)
 	// The fault lasts until the lease has lapsed, had the node kept it.
 	time.Sleep(time.Until(frozen.Add(timing.LeaseDuration + every)))
 	c.signalStore(syscall.SIGCONT, "")
@@ -205,7 +210,7 @@ func TestJobsFileStoreFrozenMidCommand(t *testing.T) {
 		t.Errorf("the command died at %s, the store came back at %s, the next run started at %s: want the death first",
 			died.Format("15:04:05.000"), resumed.Format("15:04:05.000"), next.Time.Format("15:04:05.000"))
 	}
-	c.stopLongJob(marker)
+	c.stopLongJob(run)
 }
 
 // TestJobsFileHolderCutOffMidCommand: the node running a long command is
@@ -218,10 +223,8 @@ func TestJobsFileHolderCutOffMidCommand(t *testing.T) {
 		t.Skip("real processes for about 15 seconds")
 	}
 	c := newCluster(t)
-	marker := sleepMarker()
-	t.Cleanup(func() { killMarked(marker) })
 	links := map[string]*storeLink{}
-	run, pgid, _ := c.startLongJob(marker, func(name string) []string {
+	run := c.startLongJob(func(name string) []string {
 		links[name] = newStoreLink(t, c.emuHost)
 		return []string{"DATASTORE_EMULATOR_HOST=" + links[name].Addr()}
 	})
@@ -231,7 +234,7 @@ func TestJobsFileHolderCutOffMidCommand(t *testing.T) {
 	c.mu.Lock()
 	c.faults = append(c.faults, fault{kind: "holder cut off from the store", at: cut, job: "long_sleep"})
 	c.mu.Unlock()
-	died, lost := c.diesBeforeLapse(run, pgid, cut)
+	died, lost := c.diesBeforeLapse(run, cut)
 	next := c.waitEvent("long_sleep's next run on another node", cut, crashLeadTime+timing.LeaseDuration, func(ev event) bool {
 		return ev.Message == "Running" && ev.Job == "long_sleep" && ev.Node != run.Node
 	})
@@ -245,5 +248,5 @@ func TestJobsFileHolderCutOffMidCommand(t *testing.T) {
 	if !died.Before(next.Time) {
 		t.Errorf("the command died at %s, after %s started the next run at %s", died.Format("15:04:05.000"), next.Node, next.Time.Format("15:04:05.000"))
 	}
-	c.stopLongJob(marker)
+	c.stopLongJob(run)
 }
