@@ -45,6 +45,8 @@ type runItem struct {
 	Node   string    `json:"node"`
 	Result string    `json:"result"`
 	Manual bool      `json:"manual"`
+	Status string    `json:"status"` // a command's or an HTTP target's
+	Output string    `json:"output"` // the end of its output or response body
 }
 
 // TestOperatorActions is the run history and actions issue's acceptance

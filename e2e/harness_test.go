@@ -65,6 +65,12 @@ type event struct {
 	FirstTick time.Time `json:"first_tick"`
 	LateBy    string    `json:"late_by"`
 	To        string    `json:"to"`
+	Stream    string    `json:"stream"`  // of an Output event
+	Line      string    `json:"line"`    // of an Output event
+	Added     []string  `json:"added"`   // of Jobs reloaded
+	Removed   []string  `json:"removed"` // of Jobs reloaded
+	Changed   []string  `json:"changed"` // of Jobs reloaded
+	Errors    []string  `json:"errors"`  // of Jobs file rejected
 	Instance  int       `json:"-"`
 }
 

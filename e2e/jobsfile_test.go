@@ -48,6 +48,37 @@ func TestValidateBuiltBinary(t *testing.T) {
 	}
 }
 
+// TestBuiltBinaryRefusesABrokenJobsFile: the daemon with a broken
+// JOBS_FILE stops before it starts anything (no log line, no port), with
+// every mistake as FILE:LINE:COLUMN, as validate reports them.
+func TestBuiltBinaryRefusesABrokenJobsFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e")
+	}
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	body := "jobs:\n  - name: a\n    schedule: \"@hourly\"\n    comand: [true]\n  - name: b\n    schedule: \"every day\"\n    shell: \"true\"\n"
+	if err := os.WriteFile(broken, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "JOBS_FILE=" + broken, "APP_PORT=0", "LOG_FORMAT=json"}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("the daemon with a broken JOBS_FILE: %v, want a failure\n%s", err, stderr.String())
+	}
+	for _, want := range []string{broken + `:4:5: job "a": unknown field "comand"`, broken + `:6:15: job "b": schedule`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not name %q:\n%s", want, stderr.String())
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("the daemon logged before it stopped:\n%s", stdout.String())
+	}
+}
+
 // TestBuiltBinarySupervisesAGroup: the built binary, as the supervisor of
 // commands, kills each command's whole group when its socket to the daemon
 // ends, as it does when the daemon dies (the kernel closes it then):

@@ -45,6 +45,21 @@ func Alive(pid int) bool {
 
 // Group returns the live (not zombie) processes of process group pgid.
 func Group(pgid int) []int {
+	return live(func(pid int, s stat) bool { return s.pgid == pgid })
+}
+
+// Matching returns the live processes whose command line (the arguments
+// joined by spaces) contains text: a test marks its commands with a unique
+// argument to find them wherever they run.
+func Matching(text string) []int {
+	return live(func(pid int, _ stat) bool {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		return err == nil && strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), text)
+	})
+}
+
+// live returns the live (not zombie) processes that match.
+func live(match func(pid int, s stat) bool) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -55,7 +70,7 @@ func Group(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		if s, ok := readStat(pid); ok && s.pgid == pgid && s.state != 'Z' {
+		if s, ok := readStat(pid); ok && s.state != 'Z' && match(pid, s) {
 			pids = append(pids, pid)
 		}
 	}
