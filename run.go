@@ -142,7 +142,8 @@ func daemonJobs(ctx context.Context, cfg config.Config, getenv func(string) stri
 	fromFile, err := file.load()
 	if err != nil {
 		file.Close()
-		return nil, nil, fmt.Errorf("JOBS_FILE: %w", err)
+		// Exit status 2, as validate's for the same mistakes.
+		return nil, nil, &electioncmd.ExitError{Code: 2, Err: fmt.Errorf("JOBS_FILE: %w", err)}
 	}
 	return append(builtin, fromFile...), file, nil
 }

@@ -66,8 +66,8 @@ func TestBuiltBinaryRefusesABrokenJobsFile(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("the daemon with a broken JOBS_FILE: %v, want a failure\n%s", err, stderr.String())
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("the daemon with a broken JOBS_FILE: %v, want exit status 2, as validate's\n%s", err, stderr.String())
 	}
 	for _, want := range []string{broken + `:4:5: job "a": unknown field "comand"`, broken + `:6:15: job "b": schedule`} {
 		if !strings.Contains(stderr.String(), want) {
