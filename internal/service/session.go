@@ -36,8 +36,9 @@ import (
 const sessionMark = "\x1f"
 
 // reaper holds the record of a session that lapsed. It is not of the form
-// sessionMark + id, so it names no session.
-const reaper = "\x00lapsed"
+// sessionMark + id, so it names no session, nor a node (node ids are
+// printable); and it holds no NUL, which PostgreSQL's text refuses.
+const reaper = "\x1elapsed"
 
 func holderOf(id string) string { return sessionMark + id }
 
