@@ -71,11 +71,13 @@ func (s *Store) renewBatch(batch []*call[store.RenewRequest, store.Lease]) {
 // write takes the ordinary path.
 func writeBatch[Req any](s *Store, op string, batch []*call[Req, store.Lease], job func(Req) string,
 	apply func(Req, store.Lease, bool) (store.Lease, error)) {
-	if len(batch) == 1 {
-		cl := batch[0]
+	alone := func(cl *call[Req, store.Lease]) {
 		cl.res, cl.err = s.update(context.Background(), op, job(cl.req), func(cur store.Lease, exists bool) (store.Lease, error) {
 			return apply(cl.req, cur, exists)
 		})
+	}
+	if len(batch) == 1 {
+		alone(batch[0])
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
@@ -138,11 +140,7 @@ func writeBatch[Req any](s *Store, op string, batch []*call[Req, store.Lease], j
 		// each write tries again on its own.
 		var wg sync.WaitGroup
 		for _, cl := range batch {
-			wg.Go(func() {
-				cl.res, cl.err = s.update(context.Background(), op, job(cl.req), func(cur store.Lease, exists bool) (store.Lease, error) {
-					return apply(cl.req, cur, exists)
-				})
-			})
+			wg.Go(func() { alone(cl) })
 		}
 		wg.Wait()
 	default:
