@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -60,26 +59,17 @@ func (e *Election) Campaign(ctx context.Context) (*Leadership, error) {
 // (ErrDeposed). A Leadership held under a Session has no heartbeat of its
 // own: it ends with its session, with the session's cause.
 type Leadership struct {
+	trusted
 	e       *Election
 	term    int64
-	session *Session // nil: a lease of its own, heartbeaten
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
+	session *Session      // nil: a lease of its own, heartbeaten
 	loop    chan struct{} // closed when the heartbeat loop has returned
 	unhook  func() bool   // stops following the session
-
-	mu      sync.Mutex
-	ttl     time.Duration // as last granted
-	trusted time.Time
-	timer   *time.Timer
 }
 
 func (e *Election) lead(parent context.Context, term int64, ttl time.Duration, sent, trusted time.Time) *Leadership {
-	l := &Leadership{e: e, term: term, ttl: ttl, trusted: trusted, loop: make(chan struct{})}
-	l.ctx, l.cancel = context.WithCancelCause(context.WithoutCancel(parent))
-	l.mu.Lock()
-	l.timer = time.AfterFunc(time.Until(trusted), l.expire)
-	l.mu.Unlock()
+	l := &Leadership{e: e, term: term, loop: make(chan struct{})}
+	l.start(parent, ttl, trusted)
 	go l.keepAlive(sent)
 	return l
 }
@@ -89,7 +79,7 @@ func (e *Election) lead(parent context.Context, term int64, ttl time.Duration, s
 func (e *Election) leadUnder(parent context.Context, s *Session, term int64) *Leadership {
 	l := &Leadership{e: e, term: term, session: s, loop: make(chan struct{})}
 	close(l.loop)
-	l.ctx, l.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	l.start(parent, 0, time.Time{}) // its session expires, not it
 	l.unhook = context.AfterFunc(s.ctx, func() { l.cancel(context.Cause(s.ctx)) })
 	return l
 }
@@ -106,9 +96,7 @@ func (l *Leadership) TTL() time.Duration {
 	if l.session != nil {
 		return l.session.TTL()
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.ttl
+	return l.grantedTTL()
 }
 
 // TrustedUntil is when this node stops acting as leader unless a heartbeat
@@ -118,9 +106,7 @@ func (l *Leadership) TrustedUntil() time.Time {
 	if l.session != nil {
 		return l.session.TrustedUntil()
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.trusted
+	return l.trustedUntil()
 }
 
 // Context is cancelled when the leadership ends; context.Cause tells why.
@@ -132,36 +118,7 @@ func (l *Leadership) Done() <-chan struct{} { return l.ctx.Done() }
 // Err is nil while this node leads, and then why it stopped: an error
 // matching ErrLost (ErrExpired, ErrDeposed, or one naming a call that
 // failed for good), or ErrResigned.
-func (l *Leadership) Err() error {
-	if l.ctx.Err() == nil {
-		return nil
-	}
-	return context.Cause(l.ctx)
-}
-
-// expire ends the leadership at the trusted time, unless a renewal moved it.
-func (l *Leadership) expire() {
-	l.mu.Lock()
-	if left := time.Until(l.trusted); left > 0 {
-		l.timer.Reset(left)
-		l.mu.Unlock()
-		return
-	}
-	l.mu.Unlock()
-	l.cancel(ErrExpired)
-}
-
-// renewed moves the trusted time to Trust of ttl after sent.
-func (l *Leadership) renewed(sent time.Time, ttl time.Duration) {
-	trusted := sent.Add(time.Duration(float64(ttl) * l.e.o.Trust))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ctx.Err() != nil || !trusted.After(l.trusted) {
-		return
-	}
-	l.ttl, l.trusted = ttl, trusted
-	l.timer.Reset(time.Until(trusted))
-}
+func (l *Leadership) Err() error { return l.cause() }
 
 // keepAlive sends a heartbeat every Trust/2 of the TTL, retrying a failed
 // one until the trusted time ends, until the leadership ends.
@@ -197,7 +154,8 @@ func (l *Leadership) keepAlive(sent time.Time) {
 		cancel()
 		switch {
 		case err == nil:
-			l.renewed(sent, resp.GetTtl().AsDuration())
+			ttl := resp.GetTtl().AsDuration()
+			l.renewed(sent.Add(time.Duration(float64(ttl)*l.e.o.Trust)), ttl)
 		case status.Code(err) == codes.FailedPrecondition:
 			l.cancel(fmt.Errorf("%w (%s)", ErrDeposed, status.Convert(errors.Unwrap(err)).Message()))
 			return
@@ -221,17 +179,13 @@ func (l *Leadership) keepAlive(sent time.Time) {
 // stopped acting as leader before it calls Resign. A lease that is no
 // longer this node's is not an error.
 func (l *Leadership) Resign(ctx context.Context) error {
-	l.cancel(ErrResigned)
+	l.stop(ErrResigned)
 	req := &pb.ReleaseLeadershipRequest{Election: l.e.name, NodeId: l.e.o.Node, Term: l.term}
 	if l.session != nil {
 		l.unhook()
 		req.SessionId = l.session.id
-	} else {
-		l.mu.Lock()
-		l.timer.Stop()
-		l.mu.Unlock()
-		<-l.loop
 	}
+	<-l.loop
 	err := l.e.c.call(ctx, "resign", 0, time.Second, func(ctx context.Context, api pb.LeaderElectionClient) error {
 		_, err := api.ReleaseLeadership(ctx, req)
 		return err

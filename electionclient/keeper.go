@@ -240,7 +240,7 @@ func (k *keeper) answered(results []*pb.KeepAliveResult) {
 		heap.Fix(&k.queue, s.index)
 		k.mu.Unlock()
 		if r.GetTtl() != nil {
-			s.renewed(sent, r.GetTtl().AsDuration(), r.GetAge().AsDuration())
+			s.kept(sent, r.GetTtl().AsDuration(), r.GetAge().AsDuration())
 		}
 	}
 	k.poke()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -47,16 +46,10 @@ func (o SessionOptions) withDefaults() (SessionOptions, error) {
 // of the TTL (ErrExpired), or when a server said it is gone (ErrSessionGone)
 // — always before a server can judge it lapsed.
 type Session struct {
-	c      *Client
-	id     string
-	o      SessionOptions
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-
-	mu      sync.Mutex
-	ttl     time.Duration // as last granted
-	trusted time.Time
-	timer   *time.Timer
+	trusted
+	c  *Client
+	id string
+	o  SessionOptions
 
 	// Keeper state, under keeper.mu: when the next keepalive is due, when
 	// the one in flight was sent (zero: none), its place in the queue.
@@ -84,13 +77,11 @@ func (c *Client) NewSession(ctx context.Context, o SessionOptions) (*Session, er
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{c: c, id: resp.GetSessionId(), o: o, ttl: resp.GetTtl().AsDuration(), index: -1}
-	s.ctx, s.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
-	s.trusted = sent.Add(s.trust(s.ttl))
-	s.mu.Lock()
-	s.timer = time.AfterFunc(time.Until(s.trusted), s.expire)
-	s.mu.Unlock()
+	s := &Session{c: c, id: resp.GetSessionId(), o: o, index: -1}
+	ttl := resp.GetTtl().AsDuration()
+	s.start(ctx, ttl, sent.Add(s.trust(ttl)))
 	c.keeper.add(s, sent.Add(s.every()))
+	context.AfterFunc(s.ctx, func() { c.keeper.remove(s) }) // however it ends
 	return s, nil
 }
 
@@ -102,21 +93,13 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Node() string { return s.o.Node }
 
 // TTL returns the TTL last granted.
-func (s *Session) TTL() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ttl
-}
+func (s *Session) TTL() time.Duration { return s.grantedTTL() }
 
 // TrustedUntil is when this node stops relying on the session unless a
 // keepalive succeeds first: Trust of the TTL granted, counted from before
 // the latest successful keepalive was sent (less the age of the write that
 // answered it).
-func (s *Session) TrustedUntil() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.trusted
-}
+func (s *Session) TrustedUntil() time.Time { return s.trustedUntil() }
 
 // Context is cancelled when the session ends; context.Cause tells why.
 func (s *Session) Context() context.Context { return s.ctx }
@@ -127,12 +110,7 @@ func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
 // Err is nil while the session lasts, and then why it ended: an error
 // matching ErrLost (ErrExpired, ErrSessionGone, or one naming a call that
 // failed for good), or ErrSessionClosed.
-func (s *Session) Err() error {
-	if s.ctx.Err() == nil {
-		return nil
-	}
-	return context.Cause(s.ctx)
-}
+func (s *Session) Err() error { return s.cause() }
 
 func (s *Session) trust(ttl time.Duration) time.Duration {
 	return time.Duration(float64(ttl) * s.o.Trust)
@@ -141,39 +119,14 @@ func (s *Session) trust(ttl time.Duration) time.Duration {
 // every is how often the session is kept alive: Trust/2 of its TTL.
 func (s *Session) every() time.Duration { return s.trust(s.o.TTL) / 2 }
 
-// renewed moves the trusted time after a keepalive sent at sent was
-// answered with ttl, from a write made age before the server received it.
-func (s *Session) renewed(sent time.Time, ttl, age time.Duration) {
-	trusted := sent.Add(-age).Add(s.trust(ttl))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ctx.Err() != nil || !trusted.After(s.trusted) {
-		return
-	}
-	s.ttl, s.trusted = ttl, trusted
-	s.timer.Reset(time.Until(trusted))
+// kept moves the trusted time after a keepalive sent at sent was answered
+// with ttl, from a write made age before the server received it.
+func (s *Session) kept(sent time.Time, ttl, age time.Duration) {
+	s.renewed(sent.Add(-age).Add(s.trust(ttl)), ttl)
 }
 
-// expire ends the session at the trusted time, unless a renewal moved it.
-func (s *Session) expire() {
-	s.mu.Lock()
-	if left := time.Until(s.trusted); left > 0 {
-		s.timer.Reset(left)
-		s.mu.Unlock()
-		return
-	}
-	s.mu.Unlock()
-	s.end(ErrExpired)
-}
-
-// end ends the session with cause and stops keeping it alive.
-func (s *Session) end(cause error) {
-	s.cancel(cause)
-	s.mu.Lock()
-	s.timer.Stop()
-	s.mu.Unlock()
-	s.c.keeper.remove(s)
-}
+// end ends the session with cause, which stops keeping it alive.
+func (s *Session) end(cause error) { s.stop(cause) }
 
 // Close ends the session (its Context is cancelled with ErrSessionClosed
 // unless it had ended already, and so is every Leadership held under it),

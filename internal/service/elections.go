@@ -8,11 +8,6 @@ import (
 	"go-leader-election/store"
 )
 
-// trust is the Trust given to the server's leases. The server never acts on
-// a hold itself (its clients do, by their own trust), so it only has to be
-// valid.
-const trust = 2.0 / 3
-
 // registry keeps this server's observation of the elections a node holds by
 // a lease of its own (not under a session): one lease.Observer per
 // election, fed by every call that reads or writes its record, whatever the

@@ -25,14 +25,7 @@ func TestLapseIsJudgedPerServer(t *testing.T) {
 	ctx := ctxT(t)
 	clk := &shiftClock{}
 	api := dial(t, start(t, service.Options{Clock: clk}).addr, "")
-	try := func(node string) *pb.TryBecomeLeaderResponse {
-		t.Helper()
-		r, err := api.TryBecomeLeader(ctx, &pb.TryBecomeLeaderRequest{Election: "e", NodeId: node, Ttl: ttl(10 * time.Second)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	try := func(node string) *pb.TryBecomeLeaderResponse { return tryOn(t, ctx, api, "e", node, "") }
 	if !try("a").Leader {
 		t.Fatal("a did not win a free election")
 	}

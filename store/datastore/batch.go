@@ -72,11 +72,13 @@ func (s *Store) renewBatch(batch []*coalesce.Call[store.RenewRequest, store.Leas
 // write takes the ordinary path.
 func writeBatch[Req any](s *Store, op string, batch []*coalesce.Call[Req, store.Lease], job func(Req) string,
 	apply func(Req, store.Lease, bool) (store.Lease, error)) {
-	if len(batch) == 1 {
-		cl := batch[0]
+	alone := func(cl *coalesce.Call[Req, store.Lease]) {
 		cl.Res, cl.Err = s.update(context.Background(), op, job(cl.Req), func(cur store.Lease, exists bool) (store.Lease, error) {
 			return apply(cl.Req, cur, exists)
 		})
+	}
+	if len(batch) == 1 {
+		alone(batch[0])
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
@@ -125,11 +127,7 @@ func writeBatch[Req any](s *Store, op string, batch []*coalesce.Call[Req, store.
 		// each write tries again on its own.
 		var wg sync.WaitGroup
 		for _, cl := range batch {
-			wg.Go(func() {
-				cl.Res, cl.Err = s.update(context.Background(), op, job(cl.Req), func(cur store.Lease, exists bool) (store.Lease, error) {
-					return apply(cl.Req, cur, exists)
-				})
-			})
+			wg.Go(func() { alone(cl) })
 		}
 		wg.Wait()
 	default:

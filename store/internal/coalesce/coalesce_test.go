@@ -3,6 +3,7 @@ package coalesce
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -85,4 +86,43 @@ func TestCoalescerCallerTimesOut(t *testing.T) {
 			t.Fatalf("later call: %q %v", res, err)
 		}
 	}
+}
+
+// TestCoalescerRunsAnotherBatchUnderLoad: with par 2, a full batch waiting
+// behind the one in flight goes at once, without the key in flight; with
+// less than a full batch waiting, it waits.
+func TestCoalescerRunsAnotherBatchUnderLoad(t *testing.T) {
+	r := newRecorder(2)
+	r.c.Par = 2
+	var wg sync.WaitGroup
+	submit := func(req string, queued int) {
+		wg.Go(func() {
+			if res, err := r.c.Submit(context.Background(), req); err != nil || res != "done "+req {
+				t.Errorf("%s got %q, %v", req, res, err)
+			}
+		})
+		for n := -1; n != queued; { // until it is queued (or taken)
+			r.c.mu.Lock()
+			n = len(r.c.queue)
+			r.c.mu.Unlock()
+		}
+	}
+	submit("a1", 0)
+	<-r.started
+	submit("b1", 1)
+	select {
+	case <-r.started:
+		t.Fatal("a second batch started with less than a full batch waiting")
+	default:
+	}
+	submit("a2", 1) // a full batch waits: b1 goes at once, a2's key is in flight
+	<-r.started
+	r.c.mu.Lock()
+	running, flying, waiting := r.c.running, fmt.Sprint(r.c.flying), r.c.queue[0].Req
+	r.c.mu.Unlock()
+	if running != 2 || flying != "map[a:true b:true]" || waiting != "a2" {
+		t.Fatalf("%d batches in flight, keys %s, %s waiting; want a1's and b1's, a2 waiting", running, flying, waiting)
+	}
+	close(r.proceed)
+	wg.Wait()
 }
