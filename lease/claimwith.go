@@ -17,7 +17,7 @@ import (
 // lost: a caller of ClaimWith makes one attempt and reports the outcome.
 // If such an attempt was applied, the record names this process and a
 // later Claim takes it as its own.
-func (l *Lease) ClaimWith(ctx context.Context, op string, tick time.Time, ttl time.Duration,
+func (l *Handle) ClaimWith(ctx context.Context, op string, tick time.Time, ttl time.Duration,
 	claim func(context.Context, store.ClaimRequest) (store.Lease, error)) (State, error) {
 	rec, sent, err := l.sendClaim(ctx, op, tick, ttl, claim)
 	switch {
@@ -33,7 +33,7 @@ func (l *Lease) ClaimWith(ctx context.Context, op string, tick time.Time, ttl ti
 // this process knows (a lower Version) is ignored: the answer of a write
 // that keeps the Version (store.Control.SetPaused) may come after this
 // process has seen a newer write.
-func (l *Lease) ObserveUnlessOlder(rec store.Lease) State {
+func (l *Handle) ObserveUnlessOlder(rec store.Lease) State {
 	l.mu.Lock()
 	if rec.Version < l.seen.known.Version {
 		st := l.stateLocked(l.clk.Now())

@@ -1,7 +1,7 @@
 // Package lease owns one process's view of one lease record and answers the
 // question every user of the protocol asks: who holds this lease, and until
 // when (State). The scheduler's per-job leases, the member records and the
-// lease service all hold their leases through a Lease. An Observer is the
+// lease service all hold their leases through a Handle. An Observer is the
 // same judgement for a process that only watches a record it does not hold
 // (a lease server judging its clients' leases and sessions).
 //
@@ -26,7 +26,7 @@
 //
 // # What it does not promise
 //
-// A Lease does not retry, sleep, or decide when to claim: its callers own
+// A Handle does not retry, sleep, or decide when to claim: its callers own
 // their loops (the tick loop of package schedulers, a lease server's RPCs).
 // It does not protect a process frozen past its trusted time (SIGSTOP, a
 // long GC pause): writes that must never interleave should carry the

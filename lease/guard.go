@@ -14,9 +14,9 @@ import (
 // returns the cause to cancel with (its argument, or an error wrapping it).
 // Calling
 // the returned cancel function stops the guard and cancels the context with
-// the given cause. One guard is active per Lease at a time; a new one
+// the given cause. One guard is active per Handle at a time; a new one
 // replaces the old. A guard on a hold that is not trusted now fires at once.
-func (l *Lease) Guard(parent context.Context, onLost func(cause error) error) (context.Context, context.CancelCauseFunc) {
+func (l *Handle) Guard(parent context.Context, onLost func(cause error) error) (context.Context, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
 	g := &guard{l: l, cancel: cancel, onLost: onLost}
 	l.mu.Lock()
@@ -32,7 +32,7 @@ func (l *Lease) Guard(parent context.Context, onLost func(cause error) error) (c
 
 // guard cancels one context when the hold it watches is lost.
 type guard struct {
-	l      *Lease
+	l      *Handle
 	cancel context.CancelCauseFunc
 	onLost func(error) error
 	timer  *time.Timer
@@ -88,7 +88,7 @@ func (g *guard) stop() {
 }
 
 // lose ends the active guard, if any, with cause.
-func (l *Lease) lose(cause error) {
+func (l *Handle) lose(cause error) {
 	l.mu.Lock()
 	g := l.guard
 	l.mu.Unlock()

@@ -22,7 +22,7 @@ var (
 	ErrNotMine = errors.New("lease: not held by this process")
 )
 
-// Config is what a Lease is built from.
+// Config is what a Handle is built from.
 type Config struct {
 	// Store keeps the record. Required.
 	Store store.Store
@@ -48,9 +48,9 @@ type Config struct {
 	OnCall func(op string, d time.Duration, err error)
 }
 
-// Lease is one process's view of one lease record: what it last saw and
+// Handle is one process's view of one lease record: what it last saw and
 // when, and what it last wrote and when it sent it. Safe for concurrent use.
-type Lease struct {
+type Handle struct {
 	cfg Config
 	clk clock.Clock
 
@@ -70,8 +70,8 @@ type Lease struct {
 	guard     *guard
 }
 
-// New returns a Lease; it makes no store call.
-func New(cfg Config) (*Lease, error) {
+// New returns a Handle; it makes no store call.
+func New(cfg Config) (*Handle, error) {
 	switch {
 	case cfg.Store == nil:
 		return nil, errors.New("lease: Config.Store is required")
@@ -87,20 +87,20 @@ func New(cfg Config) (*Lease, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	return &Lease{cfg: cfg, clk: cfg.Clock}, nil
+	return &Handle{cfg: cfg, clk: cfg.Clock}, nil
 }
 
 // Name returns the lease's name.
-func (l *Lease) Name() string { return l.cfg.Name }
+func (l *Handle) Name() string { return l.cfg.Name }
 
 // State returns who holds the lease and until when, as of now.
-func (l *Lease) State() State {
+func (l *Handle) State() State {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.stateLocked(l.clk.Now())
 }
 
-func (l *Lease) stateLocked(now time.Time) State {
+func (l *Handle) stateLocked(now time.Time) State {
 	if l.seen.known.Holder != l.cfg.Holder {
 		return l.seen.othersState()
 	}
@@ -115,7 +115,7 @@ func (l *Lease) stateLocked(now time.Time) State {
 
 // Observe records rec, read from the store by the caller, and returns the
 // state it leaves.
-func (l *Lease) Observe(rec store.Lease) State {
+func (l *Handle) Observe(rec store.Lease) State {
 	l.mu.Lock()
 	taken := l.observeLocked(rec)
 	st := l.stateLocked(l.clk.Now())
@@ -128,7 +128,7 @@ func (l *Lease) Observe(rec store.Lease) State {
 
 // observeLocked notes rec and reports whether it shows that another process
 // wrote after this process's latest write as holder, while a guard watched.
-func (l *Lease) observeLocked(rec store.Lease) (taken bool) {
+func (l *Handle) observeLocked(rec store.Lease) (taken bool) {
 	l.seen.note(rec, l.clk.Now())
 	if rec.Holder != l.cfg.Holder && rec.Version > l.version {
 		taken = l.guard != nil
@@ -138,7 +138,7 @@ func (l *Lease) observeLocked(rec store.Lease) (taken bool) {
 }
 
 // wrote records a successful write as holder, sent at sent.
-func (l *Lease) wrote(rec store.Lease, sent time.Time) {
+func (l *Handle) wrote(rec store.Lease, sent time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.observeLocked(rec) // rec names this process: never taken
@@ -152,7 +152,7 @@ func (l *Lease) wrote(rec store.Lease, sent time.Time) {
 
 // Drop gives up this process's trust in its hold (it keeps the record, which
 // Release may still hand back).
-func (l *Lease) Drop() {
+func (l *Handle) Drop() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sentAt = time.Time{}
@@ -160,7 +160,7 @@ func (l *Lease) Drop() {
 
 // Read reads the record and returns the state it leaves; a record never
 // written leaves the lease Free with no error.
-func (l *Lease) Read(ctx context.Context) (State, error) {
+func (l *Handle) Read(ctx context.Context) (State, error) {
 	var rec store.Lease
 	err := l.call(ctx, "get", func(ctx context.Context) (err error) {
 		rec, err = l.cfg.Store.Get(ctx, l.cfg.Name)
@@ -180,7 +180,7 @@ func (l *Lease) Read(ctx context.Context) (State, error) {
 // holder's lease lapsed, and otherwise lets the store refuse a held lease
 // (store.ErrHeld) or a taken tick (store.ErrTickTaken); on a refusal the
 // returned state shows who holds it.
-func (l *Lease) Claim(ctx context.Context, tick time.Time, ttl time.Duration) (State, error) {
+func (l *Handle) Claim(ctx context.Context, tick time.Time, ttl time.Duration) (State, error) {
 	rec, sent, err := l.sendClaim(ctx, "claim", tick, ttl, l.cfg.Store.Claim)
 	l.mu.Lock()
 	lost := l.lostClaim
@@ -208,7 +208,7 @@ func (l *Lease) Claim(ctx context.Context, tick time.Time, ttl time.Duration) (S
 // Renew rewrites this process's hold with ttl. It returns ErrNotMine when
 // the lease is not this process's by its own reckoning, and ErrNotHolder
 // (also ending any Guard) when the store says another process holds it.
-func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (State, error) {
+func (l *Handle) Renew(ctx context.Context, ttl time.Duration) (State, error) {
 	st := l.State()
 	if st.Kind != Mine {
 		return st, ErrNotMine
@@ -226,7 +226,7 @@ func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (State, error) {
 // term, so trying frees peers early). It reports store.ErrNotHolder when
 // another process has taken the lease over meanwhile; with no record naming
 // this process it does nothing.
-func (l *Lease) Release(ctx context.Context) error {
+func (l *Handle) Release(ctx context.Context) error {
 	st := l.State()
 	if st.Record.Holder != l.cfg.Holder {
 		return nil
@@ -236,7 +236,7 @@ func (l *Lease) Release(ctx context.Context) error {
 
 // call runs one store call under the timeout, detached from ctx's
 // cancellation, and reports it.
-func (l *Lease) call(ctx context.Context, op string, f func(ctx context.Context) error) error {
+func (l *Handle) call(ctx context.Context, op string, f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -249,7 +249,7 @@ func (l *Lease) call(ctx context.Context, op string, f func(ctx context.Context)
 
 // sendClaim makes one claim call through claim, naming the record's Version
 // as lapsed when this process has judged another holder's lease lapsed.
-func (l *Lease) sendClaim(ctx context.Context, op string, tick time.Time, ttl time.Duration,
+func (l *Handle) sendClaim(ctx context.Context, op string, tick time.Time, ttl time.Duration,
 	claim func(context.Context, store.ClaimRequest) (store.Lease, error)) (rec store.Lease, sent time.Time, err error) {
 	sent = l.clk.Now()
 	l.mu.Lock()

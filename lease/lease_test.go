@@ -15,7 +15,7 @@ import (
 
 const trust = 2.0 / 3
 
-func newLease(t *testing.T, st store.Store, holder string) *lease.Lease {
+func newLease(t *testing.T, st store.Store, holder string) *lease.Handle {
 	t.Helper()
 	l, err := lease.New(lease.Config{Store: st, Name: "job", Holder: holder + "/x", Node: holder, Trust: trust, Timeout: time.Second})
 	if err != nil {

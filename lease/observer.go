@@ -10,7 +10,7 @@ import (
 
 // observation is what one process knows of one record: the record as last
 // seen, and when it first saw that record's Version. It is the whole of the
-// observed-time method; Lease and Observer both judge through it.
+// observed-time method; Handle and Observer both judge through it.
 type observation struct {
 	known  store.Lease
 	seenAt time.Time
@@ -37,7 +37,7 @@ func (o *observation) othersState() State {
 }
 
 // Observer is an observe-only view of one lease record: it judges, as a
-// Lease does for another holder, whether the record's holder still holds it
+// Handle does for another holder, whether the record's holder still holds it
 // (State.Kind Held, until State.Until) or has let it lapse
 // (State.Lapsed), from how long this process has seen the record's same
 // Version by its own clock. It never writes, so every holder is another

@@ -11,7 +11,7 @@ import (
 )
 
 // TestObserverJudgesLapseFromFirstSight: an Observer judges another
-// process's hold as a Lease does: held until the TTL after it first saw the
+// process's hold as a Handle does: held until the TTL after it first saw the
 // Version, whoever read it; a new Version restarts the wait, an older read
 // answered late changes nothing, a release frees it at once.
 func TestObserverJudgesLapseFromFirstSight(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"go-leader-election/store"
 )
 
-// RenewTerm rewrites the hold of this Lease's Holder under term with ttl, on
+// RenewTerm rewrites the hold of this Handle's Holder under term with ttl, on
 // the store's judgement alone: the store renews it if the record still names
 // Holder under term, and answers store.ErrNotHolder otherwise. Unlike Renew
 // it does not ask whether the hold is Mine by this process's reckoning: it is
@@ -17,7 +17,7 @@ import (
 // and keep their term). On success the hold is Mine, counted from the send
 // time, as after Renew; on store.ErrNotHolder the returned state shows the
 // record as it stands (and a guard ends if the record names another holder).
-func (l *Lease) RenewTerm(ctx context.Context, term int64, ttl time.Duration) (State, error) {
+func (l *Handle) RenewTerm(ctx context.Context, term int64, ttl time.Duration) (State, error) {
 	sent := l.clk.Now()
 	var rec store.Lease
 	err := l.call(ctx, "renew", func(ctx context.Context) (err error) {
@@ -35,11 +35,11 @@ func (l *Lease) RenewTerm(ctx context.Context, term int64, ttl time.Duration) (S
 	return l.State(), err
 }
 
-// ReleaseTerm hands the record back if it names this Lease's Holder under
+// ReleaseTerm hands the record back if it names this Handle's Holder under
 // term, on the store's judgement alone (store.ErrNotHolder otherwise), for
 // the same callers as RenewTerm. Unlike Release it calls the store even when
 // this process has never seen the record.
-func (l *Lease) ReleaseTerm(ctx context.Context, term int64) error {
+func (l *Handle) ReleaseTerm(ctx context.Context, term int64) error {
 	err := l.call(ctx, "release", func(ctx context.Context) error {
 		return l.cfg.Store.Release(ctx, store.ReleaseRequest{Job: l.cfg.Name, Holder: l.cfg.Holder, Term: term})
 	})

@@ -12,7 +12,7 @@ import (
 	"go-leader-election/store/memory"
 )
 
-// TestRenewTermOnBehalfOfAHolder: a second Lease for the same holder (a
+// TestRenewTermOnBehalfOfAHolder: a second Handle for the same holder (a
 // second lease server) renews and releases a hold it did not write, under
 // the holder's term, and a wrong term is refused.
 func TestRenewTermOnBehalfOfAHolder(t *testing.T) {
@@ -26,7 +26,7 @@ func TestRenewTermOnBehalfOfAHolder(t *testing.T) {
 		}
 		term := got.Record.Term
 		if _, err := second.Renew(ctx, 3*time.Second); !errors.Is(err, lease.ErrNotMine) {
-			t.Fatalf("Renew by a Lease that never wrote: %v, want ErrNotMine", err)
+			t.Fatalf("Renew by a Handle that never wrote: %v, want ErrNotMine", err)
 		}
 		t0 := time.Now()
 		s, err := second.RenewTerm(ctx, term, 3*time.Second)

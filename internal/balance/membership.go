@@ -80,7 +80,7 @@ type Membership struct {
 
 type memberView struct {
 	rec       store.Member
-	seen      *lease.Lease // observes rec for lapse
+	seen      *lease.Observer // judges rec for lapse, by observed time
 	firstSeen time.Time
 	lapsed    bool
 }
@@ -194,12 +194,7 @@ func (m *Membership) update(list []store.Member) {
 		present[r.ID] = true
 		v := m.others[r.ID]
 		if v == nil {
-			l, err := lease.New(lease.Config{Store: nopLeaseStore{}, Name: "member " + r.ID, Holder: m.cfg.Self.ID,
-				Clock: m.clk, Trust: 0.5, Timeout: m.cfg.Timeout})
-			if err != nil {
-				continue // cannot happen: the config is valid
-			}
-			v = &memberView{seen: l, firstSeen: now, lapsed: true}
+			v = &memberView{seen: lease.NewObserver(m.clk), firstSeen: now, lapsed: true}
 			m.others[r.ID] = v
 		}
 		v.rec = r
@@ -368,7 +363,3 @@ func (m *Membership) Members() []MemberStatus {
 	}
 	return out
 }
-
-// nopLeaseStore backs the leases that only observe member records: they
-// never call the store.
-type nopLeaseStore struct{ store.Store }

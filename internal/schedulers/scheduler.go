@@ -72,7 +72,7 @@ type Scheduler struct {
 	t     Timing
 	log   zerolog.Logger
 	obs   Observer
-	lease *lease.Lease
+	lease *lease.Handle
 
 	mu      sync.Mutex
 	run     *activeRun

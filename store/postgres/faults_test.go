@@ -103,7 +103,7 @@ func TestLostCommitAnswer(t *testing.T) {
 	}
 }
 
-func newLease(t testing.TB, s store.Store, name, node string) *lease.Lease {
+func newLease(t testing.TB, s store.Store, name, node string) *lease.Handle {
 	t.Helper()
 	l, err := lease.New(lease.Config{Store: s, Name: name, Holder: node + "/x", Node: node, Trust: 2.0 / 3, Timeout: 2 * time.Second})
 	if err != nil {
@@ -129,7 +129,7 @@ func TestTerminatedBackendsDuringClaims(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const nodes, ticks = 3, 150
-	leases := make([]*lease.Lease, nodes)
+	leases := make([]*lease.Handle, nodes)
 	for n := range nodes {
 		leases[n] = newLease(t, newStore(t, postgres.Config{URL: appURL, Schema: schema, Timeout: 2 * time.Second}), job, fmt.Sprintf("n%d", n))
 	}
