@@ -122,45 +122,18 @@ func idleRun(ctx context.Context, o options, bin, st string, srv server) (idleRe
 		return r, err
 	}
 	pid := strconv.Itoa(cmd.Process.Pid)
-	port := make(chan int, 1)
-	store := make(chan string, 1)
-	var nLines, nWarns int // written by the reader, read after drained
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			nLines++
-			var ev struct {
-				Level   string `json:"level"`
-				Message string `json:"message"`
-				Port    int    `json:"port"`
-				Store   string `json:"store"`
-			}
-			if json.Unmarshal(sc.Bytes(), &ev) != nil {
-				continue // job output
-			}
-			switch {
-			case ev.Level == "warn" || ev.Level == "error" || ev.Level == "fatal":
-				nWarns++
-			case ev.Message == "Store selected":
-				store <- ev.Store
-			case ev.Port != 0 && strings.HasPrefix(ev.Message, "Listening on port"):
-				port <- ev.Port
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
+	lg := &idleLog{port: make(chan int, 1), store: make(chan string, 1), drained: make(chan struct{})}
+	go lg.read(out)
 	exited := make(chan error, 1)
 	go func() {
-		<-drained // Wait closes stdout: read it all first
+		<-lg.drained // Wait closes stdout: read it all first
 		exited <- cmd.Wait()
 	}()
 	var p int
 	select {
-	case p = <-port:
+	case p = <-lg.port:
 		select {
-		case r.store = <-store:
+		case r.store = <-lg.store:
 		default:
 			r.store = st
 		}
@@ -172,31 +145,9 @@ func idleRun(ctx context.Context, o options, bin, st string, srv server) (idleRe
 		return r, ctx.Err()
 	}
 
-	sleepUntil(ctx, start.Add(idleSettle))
-	cpu0, err := procCPU(pid)
-	if err != nil {
+	if err := r.measure(ctx, o, pid, srv, start, p); err != nil {
 		return r, err
 	}
-	sw0 := ctxSwitches(pid)
-	var emu0 time.Duration
-	if srv != nil {
-		emu0 = srv.cpu()
-	}
-	t0 := time.Now()
-	sleepUntil(ctx, t0.Add(o.duration))
-	cpu1, err := procCPU(pid)
-	if err != nil {
-		return r, err
-	}
-	r.window = time.Since(t0)
-	r.cpu = cpu1 - cpu0
-	r.switches = float64(ctxSwitches(pid)-sw0) / r.window.Seconds()
-	if srv != nil {
-		r.emuCPU = srv.cpu() - emu0
-	}
-	status := procStatusOrZero(pid)
-	r.rss, r.hwm = status["VmRSS"], status["VmHWM"]
-	r.metrics = scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", p)) // after the CPU sample
 
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -213,7 +164,7 @@ func idleRun(ctx context.Context, o options, bin, st string, srv server) (idleRe
 		<-exited
 		r.exit = "did not exit within 45s of SIGTERM (killed)"
 	}
-	r.lines, r.warns = nLines, nWarns
+	r.lines, r.warns = lg.lines, lg.warns
 	if r.exit != "0" {
 		fmt.Fprintf(os.Stderr, "scale: daemon stderr: %s\n", errs)
 	}
@@ -281,4 +232,72 @@ func printIdle(w io.Writer, o options, results []idleResult) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "CPU is utime+stime from /proc/<pid>/stat (10 ms resolution) over the window; start-up (the first 5 s) is excluded. VmRSS and VmHWM are from /proc/<pid>/status at the window's end (VmHWM: the peak since start). The Go figures are scraped from the daemon's /metrics after the CPU sample. The store's server is the emulator child, or the PostgreSQL cluster (its postmaster and children).")
 	fmt.Fprintln(w)
+}
+
+// idleLog reads an idle daemon's log: the port it listens on, the store
+// it chose, and how many lines and warnings it wrote.
+type idleLog struct {
+	port         chan int
+	store        chan string
+	lines, warns int           // written by read, read after drained
+	drained      chan struct{} // closed when read has read everything
+}
+
+func (l *idleLog) read(out io.Reader) {
+	defer close(l.drained)
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		l.lines++
+		var ev struct {
+			Level   string `json:"level"`
+			Message string `json:"message"`
+			Port    int    `json:"port"`
+			Store   string `json:"store"`
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue // job output
+		}
+		switch {
+		case ev.Level == "warn" || ev.Level == "error" || ev.Level == "fatal":
+			l.warns++
+		case ev.Message == "Store selected":
+			l.store <- ev.Store
+		case ev.Port != 0 && strings.HasPrefix(ev.Message, "Listening on port"):
+			l.port <- ev.Port
+		}
+	}
+	_, _ = io.Copy(io.Discard, out)
+}
+
+// measure waits for the daemon (pid, listening on port) to settle, then
+// measures its CPU, context switches and memory (and the store server's
+// CPU) over the window, and scrapes its metrics.
+func (r *idleResult) measure(ctx context.Context, o options, pid string, srv server, start time.Time, port int) error {
+	sleepUntil(ctx, start.Add(idleSettle))
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		return err
+	}
+	sw0 := ctxSwitches(pid)
+	var emu0 time.Duration
+	if srv != nil {
+		emu0 = srv.cpu()
+	}
+	t0 := time.Now()
+	sleepUntil(ctx, t0.Add(o.duration))
+	cpu1, err := procCPU(pid)
+	if err != nil {
+		return err
+	}
+	r.window = time.Since(t0)
+	r.cpu = cpu1 - cpu0
+	r.switches = float64(ctxSwitches(pid)-sw0) / r.window.Seconds()
+	if srv != nil {
+		r.emuCPU = srv.cpu() - emu0
+	}
+	status := procStatusOrZero(pid)
+	r.rss, r.hwm = status["VmRSS"], status["VmHWM"]
+	r.metrics = scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)) // after the CPU sample
+
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"go-leader-election/internal/logging"
 	"go-leader-election/internal/schedule"
 	"go-leader-election/scheduler"
@@ -140,64 +142,23 @@ type node struct {
 // at two thirds.
 func runSize(ctx context.Context, o options, emu server, n int) (result, error) {
 	r := result{jobs: n, nodes: o.nodes, duration: o.duration, load1: load1(), balance: o.balance, churn: o.churn}
-	spec := "@every " + o.every.String()
 	every := schedule.Every(o.every)
-	timing := scheduler.DefaultTiming()
 	rec := newRecorder()
-	names := make([]string, n)
-	for j := range names {
-		names[j] = fmt.Sprintf("job_%04d", j)
-	}
+	names := scaleJobNames(n)
 	obs := newObserver(o.every, names)
 	logs := newLogCounter()
 	base := logging.New(logs, "json", "info", "scale")
-	var nodes []*node
+	nodes, err := buildNodes(ctx, o, emu, n, names, rec, obs, base)
 	defer func() {
 		for _, nd := range nodes {
 			_ = nd.st.Close()
 		}
 	}()
-	total := o.nodes
-	if o.churn {
-		total++
-	}
-	for i := range total {
-		nd := &node{name: fmt.Sprintf("node%d", i), done: make(chan struct{})}
-		st, err := emu.open(ctx, n, timing.StoreTimeout)
-		if err != nil {
-			return r, err
-		}
-		nd.st = st
-		nodes = append(nodes, nd)
-		if err := st.Ping(ctx); err != nil { // connects, outside the measurement
-			return r, err
-		}
-		// As the daemon builds its scheduler (run.go).
-		nd.s, err = scheduler.New(st.Store, // the store itself: its Members and ClockReader too
-			scheduler.WithNode(nd.name), scheduler.WithBalance(o.balance),
-			scheduler.WithMemberPeriod(o.memberPeriod), scheduler.WithObserver(obs), scheduler.WithLogger(base),
-			scheduler.WithHistoryLimit(0))
-		if err != nil {
-			return r, err
-		}
-		for j := range n {
-			if err := nd.s.Add(scheduler.Job{Name: names[j], Schedule: spec, Run: rec.job(j, i)}); err != nil {
-				return r, err
-			}
-		}
+	if err != nil {
+		return r, err
 	}
 
-	take := func() sample {
-		s := sample{at: time.Now(), cpu: selfCPU(), logs: logs.total.Load(), byMethod: map[string]int64{}}
-		s.emuCPU = emu.cpu()
-		for _, nd := range nodes {
-			s.rpc += nd.st.total()
-			for m, c := range nd.st.byMethod() {
-				s.byMethod[m] += c
-			}
-		}
-		return s
-	}
+	take := func() sample { return takeSample(logs, emu, nodes) }
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -224,26 +185,11 @@ func runSize(ctx context.Context, o options, emu server, n int) (result, error) 
 	r.jobTicks = r.ticks * n
 	half := o.every / 2
 
-	// The run's events, in time order.
-	type event struct {
-		at time.Time
-		do func()
-	}
 	var events []event
 	if r.ticks > 0 {
 		events = append(events,
 			event{first.Add(-half), func() { r.window[0] = take() }},
-			event{last.Add(half), func() {
-				r.window[1] = take()
-				r.rssEnd = procStatusOrZero("self")["VmRSS"]
-				r.emuRSS = emu.rss()
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				r.heapInuse, r.stackInuse, r.goroutines = int64(ms.HeapInuse), int64(ms.StackInuse), runtime.NumGoroutine()
-				if o.balance {
-					r.seenBy, r.seen = nodes[len(nodes)-1].name, nodes[len(nodes)-1].s.Members()
-				}
-			}})
+			event{last.Add(half), func() { r.endWindow(o, emu, nodes, take()) }})
 	}
 	var joinAt, leaveAt time.Time
 	if o.churn {
@@ -261,15 +207,7 @@ func runSize(ctx context.Context, o options, emu server, n int) (result, error) 
 				})
 			}})
 	}
-	events = append(events, event{end, func() {}})
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	for _, ev := range events {
-		sleepUntil(runCtx, ev.at)
-		if runCtx.Err() != nil {
-			break
-		}
-		ev.do()
-	}
+	play(runCtx, append(events, event{end, func() {}}))
 	stopAt := time.Now()
 	cancel()
 	wg.Wait()
@@ -277,74 +215,62 @@ func runSize(ctx context.Context, o options, emu server, n int) (result, error) 
 	r.whole[1] = take()
 	r.peakRSS = procStatusOrZero("self")["VmHWM"]
 
-	// Judge.
-	r.movesAt = map[time.Duration]int{}
-	movedRuns := map[runKey]bool{}
-	for j := range n {
-		prev := -1 // the node that ran the job's latest tick so far
-		for k := range r.ticks {
-			t := first.Add(time.Duration(k) * o.every)
-			switch c := rec.count(j, t); {
-			case c == 0:
-				r.missed++
-			case c > 1:
-				r.runsTwice++
-			}
-			by, ok := rec.ranBy(j, t)
-			if !ok {
-				continue
-			}
-			if prev >= 0 && by != prev {
-				r.moved++
-				ph, from := 0, start
-				switch {
-				case !o.churn || t.Before(joinAt):
-				case t.Before(leaveAt):
-					ph, from = 1, joinAt
-				default:
-					ph, from = 2, leaveAt
-				}
-				r.movedPhase[ph]++
-				r.settled[ph] = max(r.settled[ph], t.Sub(from))
-				r.lastMove = max(r.lastMove, t.Sub(start))
-				r.movesAt[t.Sub(start).Round(time.Second)]++
-				movedRuns[runKey{j, t.UnixNano()}] = true
-			}
-			prev = by
-		}
-	}
-	r.nodeNames = make([]string, len(nodes))
-	r.ledBy = make([]int, len(nodes))
-	for i, nd := range nodes {
-		r.nodeNames[i] = nd.name
-	}
-	if r.ticks > 0 {
-		for j := range n {
-			if by, ok := rec.ranBy(j, last); ok {
-				r.ledBy[by]++
-			}
-		}
-	}
-	r.members = o.nodes // at the end: with churn, one joined and one left
-	rec.mu.Lock()
-	for _, c := range rec.runs {
-		r.runs += c
-	}
-	r.noToken = rec.noToken
-	rec.mu.Unlock()
-	if r.ticks > 0 {
-		r.lags = obs.lagsBetween(first, last)
-		r.movedLags, r.unmovedLags = obs.lagsOf(movedRuns, first, last)
-		r.calls, r.callsFailed = obs.callsBetween(r.window[0].at, r.window[1].at)
-	}
-	r.failedRun = obs.failedCalls()
-	r.skips = obs.skips()
-	obs.mu.Lock()
-	r.leaseLost, r.jobErrors = obs.leaseLost, obs.failed
-	obs.mu.Unlock()
-	r.warnings = logs.warnings()
-	r.handovers, r.joined, r.left = logs.event("Handing over"), logs.event("Member joined"), logs.event("Member left")
+	r.judge(o, n, rec, obs, logs, nodes, judged{first: first, last: last, start: start, joinAt: joinAt, leaveAt: leaveAt})
 	return r, nil
+}
+
+// scaleJobNames are the names of n jobs: job_0000, job_0001, ...
+func scaleJobNames(n int) []string {
+	names := make([]string, n)
+	for j := range names {
+		names[j] = fmt.Sprintf("job_%04d", j)
+	}
+	return names
+}
+
+// takeSample reads the counters a size's figures are computed from.
+func takeSample(logs *logCounter, emu server, nodes []*node) sample {
+	s := sample{at: time.Now(), cpu: selfCPU(), logs: logs.total.Load(), byMethod: map[string]int64{}}
+	s.emuCPU = emu.cpu()
+	for _, nd := range nodes {
+		s.rpc += nd.st.total()
+		for m, c := range nd.st.byMethod() {
+			s.byMethod[m] += c
+		}
+	}
+	return s
+}
+
+// endWindow records the measurement window's end: its sample, memory,
+// and the members the last node sees.
+func (r *result) endWindow(o options, emu server, nodes []*node, s sample) {
+	r.window[1] = s
+	r.rssEnd = procStatusOrZero("self")["VmRSS"]
+	r.emuRSS = emu.rss()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.heapInuse, r.stackInuse, r.goroutines = int64(ms.HeapInuse), int64(ms.StackInuse), runtime.NumGoroutine()
+	if o.balance {
+		r.seenBy, r.seen = nodes[len(nodes)-1].name, nodes[len(nodes)-1].s.Members()
+	}
+}
+
+// event is something a size's run does at a time.
+type event struct {
+	at time.Time
+	do func()
+}
+
+// play does events in time order, until ctx ends.
+func play(ctx context.Context, events []event) {
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		sleepUntil(ctx, ev.at)
+		if ctx.Err() != nil {
+			return
+		}
+		ev.do()
+	}
 }
 
 func sleepUntil(ctx context.Context, t time.Time) {
@@ -496,4 +422,120 @@ func printBalance(w io.Writer, results []result) {
 	fmt.Fprintln(w, "⁵ `Leads` of each member, as that node last saw the jobs' leases, at the end of the measurement window.")
 	fmt.Fprintln(w, "⁶ Job-ticks of the judged window run by another node than the job's previous judged tick (its first judged tick is not counted); the last move is the latest such tick, in seconds after the start of the run. The start lags are those of the first table, split between the moved job-ticks and the others. With -churn, by the phase the tick falls in: before the join, between the join and the leave, after the leave. Lost ticks and runs twice over the same window are the first table's \"missed ticks\" and \"runs twice\".")
 	fmt.Fprintln(w)
+}
+
+// buildNodes builds the run's nodes (one more with churn), each with its
+// own store client and scheduler, as the daemon builds its own (run.go).
+// The nodes built so far are returned with an error, for closing.
+func buildNodes(ctx context.Context, o options, emu server, n int, names []string, rec *recorder, obs *observer,
+	base zerolog.Logger) ([]*node, error) {
+	spec := "@every " + o.every.String()
+	timing := scheduler.DefaultTiming()
+	total := o.nodes
+	if o.churn {
+		total++
+	}
+	var nodes []*node
+	for i := range total {
+		nd := &node{name: fmt.Sprintf("node%d", i), done: make(chan struct{})}
+		st, err := emu.open(ctx, n, timing.StoreTimeout)
+		if err != nil {
+			return nodes, err
+		}
+		nd.st = st
+		nodes = append(nodes, nd)
+		if err := st.Ping(ctx); err != nil { // connects, outside the measurement
+			return nodes, err
+		}
+		nd.s, err = scheduler.New(st.Store, // the store itself: its Members and ClockReader too
+			scheduler.WithNode(nd.name), scheduler.WithBalance(o.balance),
+			scheduler.WithMemberPeriod(o.memberPeriod), scheduler.WithObserver(obs), scheduler.WithLogger(base),
+			scheduler.WithHistoryLimit(0))
+		if err != nil {
+			return nodes, err
+		}
+		for j := range n {
+			if err := nd.s.Add(scheduler.Job{Name: names[j], Schedule: spec, Run: rec.job(j, i)}); err != nil {
+				return nodes, err
+			}
+		}
+	}
+	return nodes, nil
+}
+
+// judged is when a size's run judged its ticks: the first and last tick
+// judged, its start, and (with churn) when a node joined and one left.
+type judged struct {
+	first, last, start, joinAt, leaveAt time.Time
+}
+
+// judge counts the run's misses, doubles and moves, and takes the
+// observer's and the logs' figures.
+func (r *result) judge(o options, n int, rec *recorder, obs *observer, logs *logCounter, nodes []*node, w judged) {
+	r.movesAt = map[time.Duration]int{}
+	movedRuns := map[runKey]bool{}
+	for j := range n {
+		prev := -1 // the node that ran the job's latest tick so far
+		for k := range r.ticks {
+			t := w.first.Add(time.Duration(k) * o.every)
+			switch c := rec.count(j, t); {
+			case c == 0:
+				r.missed++
+			case c > 1:
+				r.runsTwice++
+			}
+			by, ok := rec.ranBy(j, t)
+			if !ok {
+				continue
+			}
+			if prev >= 0 && by != prev {
+				r.moved++
+				ph, from := 0, w.start
+				switch {
+				case !o.churn || t.Before(w.joinAt):
+				case t.Before(w.leaveAt):
+					ph, from = 1, w.joinAt
+				default:
+					ph, from = 2, w.leaveAt
+				}
+				r.movedPhase[ph]++
+				r.settled[ph] = max(r.settled[ph], t.Sub(from))
+				r.lastMove = max(r.lastMove, t.Sub(w.start))
+				r.movesAt[t.Sub(w.start).Round(time.Second)]++
+				movedRuns[runKey{j, t.UnixNano()}] = true
+			}
+			prev = by
+		}
+	}
+	r.nodeNames = make([]string, len(nodes))
+	r.ledBy = make([]int, len(nodes))
+	for i, nd := range nodes {
+		r.nodeNames[i] = nd.name
+	}
+	if r.ticks > 0 {
+		for j := range n {
+			if by, ok := rec.ranBy(j, w.last); ok {
+				r.ledBy[by]++
+			}
+		}
+	}
+	r.members = o.nodes // at the end: with churn, one joined and one left
+	rec.mu.Lock()
+	for _, c := range rec.runs {
+		r.runs += c
+	}
+	r.noToken = rec.noToken
+	rec.mu.Unlock()
+	if r.ticks > 0 {
+		r.lags = obs.lagsBetween(w.first, w.last)
+		r.movedLags, r.unmovedLags = obs.lagsOf(movedRuns, w.first, w.last)
+		r.calls, r.callsFailed = obs.callsBetween(r.window[0].at, r.window[1].at)
+	}
+	r.failedRun = obs.failedCalls()
+	r.skips = obs.skips()
+	obs.mu.Lock()
+	r.leaseLost, r.jobErrors = obs.leaseLost, obs.failed
+	obs.mu.Unlock()
+	r.warnings = logs.warnings()
+	r.handovers, r.joined, r.left = logs.event("Handing over"), logs.event("Member joined"), logs.event("Member left")
 }
