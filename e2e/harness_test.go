@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -247,6 +249,23 @@ func (c *cluster) signal(p *proc, sig syscall.Signal, kind, job string) {
 		c.mu.Lock()
 		c.faults = append(c.faults, fault{kind: kind, at: now, job: job})
 		c.mu.Unlock()
+	}
+}
+
+// waitBetweenRuns waits, up to 5 s, until p has no run under way (its
+// latest Running of each job is followed by a Finished).
+func (c *cluster) waitBetweenRuns(p *proc) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		evs, _, _ := c.snapshot()
+		running := map[string]bool{}
+		for _, ev := range evs {
+			if ev.Instance == p.instance && (ev.Message == "Running" || ev.Message == "Finished") {
+				running[ev.Job] = ev.Message == "Running"
+			}
+		}
+		if !slices.Contains(slices.Collect(maps.Values(running)), true) {
+			return
+		}
 	}
 }
 
